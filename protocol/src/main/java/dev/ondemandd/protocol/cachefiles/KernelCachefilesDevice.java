@@ -40,13 +40,14 @@ public final class KernelCachefilesDevice implements CachefilesDevice {
             return new KernelCachefilesDevice(NativeFile.open(path, Posix.O_RDWR));
         } catch (ErrnoException e) {
             throw switch (e.errno()) {
-                case Errno.EBUSY -> new ErrnoException(Errno.EBUSY, "another cachefiles daemon holds " + path
-                        + " (stop cachefilesd or the other ondemandd; the kernel allows one open at a time)");
-                case Errno.ENOENT, Errno.ENODEV, Errno.ENXIO -> new ErrnoException(e.errno(), path
-                        + " is missing: load the cachefiles module (modprobe cachefiles) on a kernel built with"
-                        + " CONFIG_CACHEFILES_ONDEMAND=y (" + Errno.name(e.errno()) + ")");
-                case Errno.EPERM, Errno.EACCES -> new ErrnoException(e.errno(), "opening " + path
-                        + " needs CAP_SYS_ADMIN: run as root or grant the capability (" + Errno.name(e.errno()) + ")");
+                case Errno.EBUSY -> new ErrnoException("another cachefiles daemon holds " + path
+                        + " (stop cachefilesd or the other ondemandd; the kernel allows one open at a time)",
+                        Errno.EBUSY);
+                case Errno.ENOENT, Errno.ENODEV, Errno.ENXIO -> new ErrnoException(path + " is missing: load the"
+                        + " cachefiles module (modprobe cachefiles) on a kernel built with CONFIG_CACHEFILES_ONDEMAND=y",
+                        e.errno());
+                case Errno.EPERM, Errno.EACCES -> new ErrnoException("opening " + path
+                        + " needs CAP_SYS_ADMIN: run as root or grant the capability", e.errno());
                 default -> e;
             };
         }
@@ -70,8 +71,7 @@ public final class KernelCachefilesDevice implements CachefilesDevice {
         try {
             written = device.write(b);
         } catch (ErrnoException e) {
-            throw new ErrnoException(e.errno(), "cachefiles command '" + command + "' failed: "
-                    + Errno.describe(e.errno()) + " (" + Errno.name(e.errno()) + ")");
+            throw new ErrnoException("cachefiles command '" + command + "'", e.errno());
         }
         if (written != bytes.length) {
             throw new IOException("cachefiles command '" + command + "' was cut after " + written + " bytes");
@@ -90,7 +90,7 @@ public final class KernelCachefilesDevice implements CachefilesDevice {
     public boolean awaitRequest(int timeoutMillis) throws IOException {
         int revents = device.poll(Posix.POLLIN, timeoutMillis);
         if ((revents & Posix.POLLNVAL) != 0) {
-            throw new ErrnoException(Errno.EBADF, DEVICE_PATH + " fd is not open");
+            throw new ErrnoException(DEVICE_PATH + " fd " + device.fd() + " is not open", Errno.EBADF);
         }
         return (revents & Posix.POLLIN) != 0;
     }
@@ -131,8 +131,8 @@ public final class KernelCachefilesDevice implements CachefilesDevice {
                 file.pwriteFully(src, offset);
             } catch (ErrnoException e) {
                 if (e.errno() == Errno.ENOBUFS) {
-                    throw new ErrnoException(Errno.ENOBUFS, "write to cachefiles object at " + offset
-                            + " refused (ENOBUFS): the offset must be page aligned, the cache must have space");
+                    throw new ErrnoException("write to cachefiles object at " + offset
+                            + " refused: the offset must be page aligned and the cache needs free space", Errno.ENOBUFS);
                 }
                 throw e;
             }

@@ -91,7 +91,7 @@ public final class NativeFile implements AutoCloseable {
     private int live() throws ErrnoException {
         int n = fd.get();
         if (n < 0) {
-            throw new ErrnoException(Errno.EBADF, name + " is closed");
+            throw new ErrnoException(name + " is closed", Errno.EBADF);
         }
         return n;
     }
