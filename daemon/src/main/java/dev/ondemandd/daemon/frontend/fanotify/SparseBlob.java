@@ -28,7 +28,7 @@ import java.util.List;
  * <p>Writes go through a dup of a fanotify event fd: such an fd raises no events, whereas a write through an
  * ordinary fd on a marked file would raise one the daemon itself would have to answer.
  */
-final class SparseBlob implements CacheTarget {
+public final class SparseBlob implements CacheTarget, AutoCloseable {
     private static final System.Logger LOG = System.getLogger(SparseBlob.class.getName());
 
     /** Something waiting for units to be filled: an event, or nothing for a fill-ahead. */
@@ -122,11 +122,11 @@ final class SparseBlob implements CacheTarget {
         }
     }
 
-    Path path() {
+    public Path path() {
         return path;
     }
 
-    long size() {
+    public long size() {
         return size;
     }
 
@@ -138,7 +138,7 @@ final class SparseBlob implements CacheTarget {
         return unitSize;
     }
 
-    int units() {
+    public int units() {
         return units;
     }
 
@@ -150,11 +150,11 @@ final class SparseBlob implements CacheTarget {
         return handle;
     }
 
-    synchronized boolean isComplete() {
+    public synchronized boolean isComplete() {
         return filledUnits == units;
     }
 
-    synchronized int filledUnits() {
+    public synchronized int filledUnits() {
         return filledUnits;
     }
 
