@@ -65,6 +65,11 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
 
     private static final String DEVICE = "simulated /dev/cachefiles";
 
+    /** The logical block size of a typical backing device; direct I/O lengths and buffers must be multiples. */
+    public static final int DEFAULT_BACKING_BLOCK_SIZE = 512;
+
+    private final int backingBlockSize;
+
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
 
@@ -91,9 +96,23 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
     private long readsHung;
     private long fdsHandedOut;
     private long misalignedWrites;
+    private long unalignedDirectIo;
     private long writesPastObjectSize;
     private long emsgsize;
     private long reopens;
+
+    /** A kernel whose cache directory sits on a device with 512-byte logical blocks. */
+    public SimulatedCachefilesKernel() {
+        this(DEFAULT_BACKING_BLOCK_SIZE);
+    }
+
+    /** @param backingBlockSize the backing device's logical block size (a power of two; 4096 for 4Kn disks) */
+    public SimulatedCachefilesKernel(int backingBlockSize) {
+        if (Integer.bitCount(backingBlockSize) != 1 || backingBlockSize < 512 || backingBlockSize > 65536) {
+            throw new IllegalArgumentException("backing block size " + backingBlockSize);
+        }
+        this.backingBlockSize = backingBlockSize;
+    }
 
     /** One queued request (struct cachefiles_req). {@code done} completes with 0 or -errno. */
     private static final class Req {
@@ -551,6 +570,13 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
                     throw new ErrnoException("pwrite", "anonymous fd " + fd + " at unaligned offset " + offset,
                             Errno.ENOBUFS);
                 }
+                // Then the backing filesystem's direct I/O (ext4/xfs, iomap_dio_bio_iter) checks length and memory.
+                if ((src.remaining() & (backingBlockSize - 1)) != 0
+                        || !PageAlignedBuffers.isAligned(src, backingBlockSize)) {
+                    unalignedDirectIo++;
+                    throw new ErrnoException("pwrite", "anonymous fd " + fd + ": direct I/O of " + src.remaining()
+                            + " bytes needs a length and buffer aligned to " + backingBlockSize, Errno.EINVAL);
+                }
                 // The page holding the end may be written whole (direct I/O writes pages); beyond it is a bug.
                 if (object.size >= 0 && offset + src.remaining() > PageAlignedBuffers.roundUp(object.size)) {
                     writesPastObjectSize++;
@@ -792,8 +818,8 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
         lock.lock();
         try {
             return new SimStats(opensSent, readsSent, closesSent, messagesRead, cacheHits, readsOk, readsEio, readsHung,
-                    fdsHandedOut, anonFds.size(), misalignedWrites, writesPastObjectSize, emsgsize, reopens,
-                    reqs.size());
+                    fdsHandedOut, anonFds.size(), misalignedWrites, unalignedDirectIo, writesPastObjectSize, emsgsize,
+                    reopens, reqs.size());
         } finally {
             lock.unlock();
         }

@@ -341,6 +341,28 @@ class SimulatedCachefilesKernelTest {
         }
 
         @Test
+        void directIoNeedsLengthAndMemoryAlignedToTheBackingBlockSize() throws Exception {
+            bind();
+            Opened o = open(IMAGE, 4L * PAGE);
+            ByteBuffer page = pages(1, 0);
+            assertErrno(() -> o.fd().write(page.duplicate().limit(100), 0), Errno.EINVAL);
+            assertErrno(() -> o.fd().write(page.duplicate().position(1).limit(513), 0), Errno.EINVAL);
+            assertThat(kernel.stats().unalignedDirectIo()).isEqualTo(2);
+            o.fd().write(page.duplicate().position(512).limit(1024), 0); // 512 bytes from a 512-aligned address
+            assertThat(kernel.stats().misalignedWrites()).isZero();
+        }
+
+        @Test
+        void aBackingDeviceWith4kBlocksRefuses512ByteWrites() throws Exception {
+            kernel.shutdown();
+            kernel = new SimulatedCachefilesKernel(4096);
+            bind();
+            Opened o = open(IMAGE, 4L * PAGE);
+            assertErrno(() -> o.fd().write(pages(1, 0).limit(512), 0), Errno.EINVAL);
+            o.fd().write(pages(1, 0), 0);
+        }
+
+        @Test
         void writesPastTheObjectAreTakenButCounted() throws Exception {
             bind();
             Opened o = open(IMAGE, PAGE);
