@@ -1,4 +1,4 @@
-#!/bin/busybox sh
+#!/bb/busybox sh
 # /init of the vm-run initramfs. Runs as PID 1 inside the test VM: mounts the guest's own /proc, /sys, /dev,
 # /tmp and /run, the host's root READ-ONLY over 9p at /host (linked into / so host paths resolve), the scratch
 # disk at /scratch, then runs the job vm-run described and reports its exit status on the console.
