@@ -25,7 +25,18 @@ public record OpenMessage(int msgId, int objectId, String volumeKey, byte[] cook
         implements CachefilesMessage {
 
     public OpenMessage {
+        java.util.Objects.requireNonNull(volumeKey, "volumeKey");
         cookieKey = cookieKey.clone();
+    }
+
+    /** The cookie key's length, without copying it. */
+    public int cookieKeyLength() {
+        return cookieKey.length;
+    }
+
+    /** Whether the cookie key equals {@code other}, without copying it. */
+    public boolean cookieKeyEquals(byte[] other) {
+        return Arrays.equals(cookieKey, other);
     }
 
     @Override

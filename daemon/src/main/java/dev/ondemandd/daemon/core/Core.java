@@ -1,0 +1,282 @@
+package dev.ondemandd.daemon.core;
+
+import dev.ondemandd.fetchers.Blob;
+import dev.ondemandd.fetchers.FetchException;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The heart of ondemandd, shared by every frontend and knowing no kernel interface: it opens objects
+ * (resolving their source and pinning its size), counts their references, schedules their READs fairly with
+ * bounded concurrency on virtual threads, answers each READ exactly once within its deadline, and on
+ * {@link #close()} stops taking work, answers everything and closes every target.
+ *
+ * <p>A frontend calls {@link #open}, keeps the {@link ObjectHandle} it gets, calls
+ * {@link ObjectHandle#read} per READ and {@link ObjectHandle#close()} on CLOSE.
+ */
+public final class Core implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(Core.class.getName());
+    private static final int EIO = FetchException.EIO;
+    private static final int EINVAL = FetchException.EINVAL;
+
+    private final CoreSettings settings;
+    private final SourceResolver resolver;
+    private final CoreListener listener;
+    private final ObjectTable table = new ObjectTable();
+    private final Dispatcher dispatcher;
+    private final BufferPool buffers;
+    private final ScheduledThreadPoolExecutor timer;
+    private final ThreadFactory openThreads = NamedThreads.virtual("open");
+    private final Set<PendingOpen> pendingOpens = ConcurrentHashMap.newKeySet();
+    private final AtomicLong nextId = new AtomicLong();
+    private final AtomicBoolean closing = new AtomicBoolean();
+
+    public Core(CoreSettings settings, SourceResolver resolver, CoreListener listener) {
+        this.settings = settings;
+        this.resolver = resolver;
+        this.listener = CoreListener.all(List.of(listener));
+        this.dispatcher = new Dispatcher(settings.concurrency(), NamedThreads.virtual("fetch"));
+        this.buffers = new BufferPool(settings.concurrency(), settings.bufferSize(), CoreSettings.PAGE_SIZE);
+        this.timer = new ScheduledThreadPoolExecutor(1, NamedThreads.platform("deadline"));
+        this.timer.setRemoveOnCancelPolicy(true);
+    }
+
+    public CoreSettings settings() {
+        return settings;
+    }
+
+    /**
+     * Opens the object {@code key} whose bytes go to {@code target}. The source is resolved on a virtual
+     * thread; {@code reply} is answered exactly once, within the open deadline. From this call on the core
+     * owns {@code target} and closes it exactly once: after a failed answer, or when the opened object's
+     * last reference is released.
+     */
+    public void open(ObjectKey key, CacheTarget target, OpenReply reply) {
+        PendingOpen pending = new PendingOpen(key, target, reply);
+        if (closing.get()) {
+            pending.fail(EIO, "shutting down");
+            pending.closeTarget();
+            return;
+        }
+        pendingOpens.add(pending);
+        try {
+            if (closing.get()) {
+                throw new RejectedExecutionException("shutting down");
+            }
+            pending.deadline = timer.schedule(pending::expire, settings.openDeadline().toNanos(),
+                    TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+            // close() began meanwhile and may or may not have seen this OPEN; either way it is ours to end.
+            pendingOpens.remove(pending);
+            pending.fail(EIO, "shutting down");
+            pending.closeTarget();
+            return;
+        }
+        openThreads.newThread(pending).start();
+    }
+
+    void submit(CoreObject object, long offset, long length, ReadReply reply) {
+        ReadTask task = new ReadTask(object, offset, length, reply, this);
+        listener.onRead(object.key(), object.id(), offset, length);
+        if (offset < 0 || length < 0) {
+            task.answer(ReadOutcome.REJECTED, EINVAL);
+            return;
+        }
+        if (closing.get() || object.isClosed() || !object.tryRetain()) {
+            task.answer(ReadOutcome.REJECTED, EIO);
+            return;
+        }
+        if (length == 0 || offset >= object.size()) {
+            // Nothing of the object lies there: the kernel re-checks and decides.
+            task.answer(ReadOutcome.FILLED, 0);
+            object.release();
+            return;
+        }
+        try {
+            task.armDeadline(timer.schedule(task::expire, settings.readDeadline().toNanos(), TimeUnit.NANOSECONDS));
+        } catch (RejectedExecutionException e) {
+            task.answer(ReadOutcome.REJECTED, EIO);
+            object.release();
+            return;
+        }
+        if (!dispatcher.submit(task)) {
+            task.answer(ReadOutcome.REJECTED, EIO);
+            object.release();
+        }
+    }
+
+    /** The core's load right now. */
+    public CoreStats stats() {
+        return new CoreStats(table.size(), table.bindings(), dispatcher.queued(), dispatcher.running());
+    }
+
+    /** Whether {@link #close()} has begun. */
+    public boolean isClosing() {
+        return closing.get();
+    }
+
+    /**
+     * Shuts down: no new OPEN or READ is taken (they fail with EIO), queued READs and pending OPENs are
+     * answered EIO at once, running READs finish or hit their deadline, every object is released as if
+     * CLOSEd and its target closed once its last READ is done. Waits at most the drain timeout; an object a
+     * stuck fetch still holds is left open (closing its target under a write would be worse) and logged.
+     */
+    @Override
+    public void close() {
+        if (!closing.compareAndSet(false, true)) {
+            return;
+        }
+        long deadline = System.nanoTime() + settings.drainTimeout().toNanos();
+        for (PendingOpen pending : pendingOpens) {
+            pending.fail(EIO, "shutting down");
+        }
+        for (ReadTask task : dispatcher.shutdown()) {
+            task.answer(ReadOutcome.REJECTED, EIO);
+            task.object.release();
+        }
+        for (CoreObject object : table.objects()) {
+            object.closeQuietly();
+        }
+        try {
+            if (!dispatcher.awaitIdle(deadline) || !table.awaitEmpty(deadline)) {
+                LOG.log(Level.WARNING, "shutdown: gave up waiting after " + settings.drainTimeout() + "; "
+                        + stats() + " still held by fetches that did not return");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            timer.shutdownNow();
+        }
+    }
+
+    CoreListener listener() {
+        return listener;
+    }
+
+    ObjectTable table() {
+        return table;
+    }
+
+    Dispatcher dispatcher() {
+        return dispatcher;
+    }
+
+    BufferPool buffers() {
+        return buffers;
+    }
+
+    /** An OPEN being resolved; answered once, by the resolving thread or the deadline. */
+    private final class PendingOpen implements Runnable {
+        private final ObjectKey key;
+        private final CacheTarget target;
+        private final OpenReply reply;
+        private final long started = System.nanoTime();
+        private final AtomicBoolean answered = new AtomicBoolean();
+        private volatile java.util.concurrent.ScheduledFuture<?> deadline;
+        private volatile Thread runner;
+
+        PendingOpen(ObjectKey key, CacheTarget target, OpenReply reply) {
+            this.key = key;
+            this.target = target;
+            this.reply = reply;
+        }
+
+        @Override
+        public void run() {
+            runner = Thread.currentThread();
+            Binding binding = table.acquire(key);
+            CoreObject object = null;
+            try {
+                Blob blob = binding.blob(resolver);
+                object = new CoreObject(nextId.incrementAndGet(), binding, blob, target, Core.this);
+                table.add(object);
+                if (!answered.compareAndSet(false, true)) {
+                    // The deadline or shutdown answered first: this object was never handed out.
+                    object.closeQuietly();
+                    return;
+                }
+                cancelDeadline();
+                listener.onOpen(key, object.id(), blob.size(), System.nanoTime() - started);
+                try {
+                    reply.opened(object);
+                } catch (RuntimeException e) {
+                    LOG.log(Level.ERROR, "answering OPEN of " + key + " threw; releasing it", e);
+                    object.closeQuietly();
+                }
+            } catch (FetchException e) {
+                if (fail(e.errno(), e.getMessage())) {
+                    LOG.log(Level.WARNING, "OPEN " + key + " failed (errno " + e.errno() + "): " + e.getMessage());
+                }
+                release(object, binding);
+            } catch (RuntimeException | Error e) {
+                LOG.log(Level.ERROR, "OPEN " + key + " failed unexpectedly", e);
+                fail(EIO, e.toString());
+                release(object, binding);
+            } finally {
+                runner = null;
+                Thread.interrupted();
+                pendingOpens.remove(this);
+            }
+        }
+
+        private void release(CoreObject object, Binding binding) {
+            if (object == null) {
+                table.release(binding);
+                closeTarget();
+            } else {
+                object.closeQuietly();
+            }
+        }
+
+        void expire() {
+            if (fail(EIO, "deadline passed")) {
+                LOG.log(Level.WARNING, "OPEN " + key + " passed its deadline of " + settings.openDeadline()
+                        + "; answered EIO");
+                Thread thread = runner;
+                if (thread != null) {
+                    thread.interrupt();
+                }
+            }
+        }
+
+        /** Answers failed unless already answered; the target is closed by whoever finishes the OPEN. */
+        boolean fail(int errno, String why) {
+            if (!answered.compareAndSet(false, true)) {
+                return false;
+            }
+            cancelDeadline();
+            listener.onOpenFailed(key, errno, System.nanoTime() - started);
+            try {
+                reply.failed(errno);
+            } catch (RuntimeException e) {
+                LOG.log(Level.ERROR, "answering OPEN of " + key + " (" + why + ") threw", e);
+            }
+            return true;
+        }
+
+        private void cancelDeadline() {
+            var timeout = deadline;
+            if (timeout != null) {
+                timeout.cancel(false);
+            }
+        }
+
+        void closeTarget() {
+            try {
+                target.close();
+            } catch (IOException | RuntimeException e) {
+                LOG.log(Level.WARNING, "closing the target of failed OPEN " + key + " failed: " + e);
+            }
+        }
+    }
+}

@@ -1,0 +1,12 @@
+package dev.ondemandd.daemon.core;
+
+/**
+ * A snapshot of the core's load, for gauges and the control socket.
+ *
+ * @param openObjects objects opened and not yet released
+ * @param keys distinct object keys with a bound source (including opens in progress)
+ * @param queuedReads READs waiting for a slot
+ * @param runningReads READs fetching or writing
+ */
+public record CoreStats(int openObjects, int keys, int queuedReads, int runningReads) {
+}

@@ -1,0 +1,6 @@
+package dev.ondemandd.daemon.core;
+
+/** The listener that observes nothing. */
+enum NoListener implements CoreListener {
+    INSTANCE
+}

@@ -1,0 +1,90 @@
+package dev.ondemandd.protocol.cachefiles;
+
+import static dev.ondemandd.protocol.cachefiles.CachefilesConstants.COMMAND_MAX_BYTES;
+import static dev.ondemandd.protocol.cachefiles.CachefilesConstants.MAX_ERRNO;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Formats the commands the daemon writes to /dev/cachefiles, one per write(), as cachefiles_daemon_write()
+ * parses them: the first word is the command, spaces after it are skipped, the rest is the argument; a NUL
+ * anywhere fails the write with EINVAL, the first newline ends the command, more than PAGE_SIZE - 1 bytes fail
+ * with EOPNOTSUPP. We refuse what the kernel would refuse or silently truncate, so an argument always reaches
+ * the kernel whole.
+ */
+public final class CachefilesCommands {
+
+    /** {@code bind ondemand}: turns the cache on in on-demand mode; requests flow from then on. */
+    public static final String BIND_ONDEMAND = "bind ondemand";
+
+    /** {@code restore} (Linux 6.8+): re-marks every request still outstanding as new, after a daemon restart. */
+    public static final String RESTORE = "restore";
+
+    private CachefilesCommands() {
+    }
+
+    /** {@code dir <path>}: the cache directory (once per open of the device; a second one fails with EEXIST). */
+    public static String dir(String path) {
+        return command("dir", path);
+    }
+
+    /** {@code tag <name>}: the cache's tag (EROFS {@code -o fsid=...} mounts look caches up by it). */
+    public static String tag(String name) {
+        return command("tag", name);
+    }
+
+    /** {@code copen <msg_id>,<size>}: the OPEN succeeded and the object is {@code size} bytes. */
+    public static String copenSize(int msgId, long size) {
+        if (size < 0) {
+            throw new IllegalArgumentException("object size " + size + " is negative");
+        }
+        return copen(msgId, size);
+    }
+
+    /** {@code copen <msg_id>,-<errno>}: the OPEN fails with {@code errno} (1..4095) in the reading process. */
+    public static String copenError(int msgId, int errno) {
+        if (errno < 1 || errno > MAX_ERRNO) {
+            throw new IllegalArgumentException("errno " + errno + " outside [1, " + MAX_ERRNO + "]");
+        }
+        return copen(msgId, -errno);
+    }
+
+    /**
+     * {@code copen <msg_id>,<size or -errno>} as the kernel reads it: a size ≥ 0, or an error in [-4095, -1].
+     * Below -4095 the kernel would fail the OPEN with EINVAL instead of the value given; we refuse it.
+     */
+    public static String copen(int msgId, long sizeOrNegativeErrno) {
+        if (sizeOrNegativeErrno < -MAX_ERRNO) {
+            throw new IllegalArgumentException("copen value " + sizeOrNegativeErrno + " is neither a size nor -errno");
+        }
+        // msg_id is an unsigned xarray index; the kernel parses it with kstrtoul.
+        return "copen " + Integer.toUnsignedString(msgId) + "," + sizeOrNegativeErrno;
+    }
+
+    private static String command(String name, String argument) {
+        if (argument.isEmpty()) {
+            throw new IllegalArgumentException(name + ": empty argument");
+        }
+        if (isKernelSpace(argument.charAt(0))) {
+            throw new IllegalArgumentException(name + ": argument starts with whitespace the kernel would strip");
+        }
+        for (int i = 0; i < argument.length(); i++) {
+            char c = argument.charAt(i);
+            if (c == '\n' || c == '\0') {
+                throw new IllegalArgumentException(name + ": argument holds a " + (c == '\n' ? "newline" : "NUL")
+                        + " the kernel would cut it at");
+            }
+        }
+        String command = name + " " + argument;
+        int bytes = command.getBytes(StandardCharsets.UTF_8).length;
+        if (bytes > COMMAND_MAX_BYTES) {
+            throw new IllegalArgumentException(name + ": command of " + bytes + " bytes exceeds " + COMMAND_MAX_BYTES);
+        }
+        return command;
+    }
+
+    // isspace() in the kernel's ctype: space, \t, \n, \v, \f, \r.
+    private static boolean isKernelSpace(char c) {
+        return c == ' ' || (c >= '\t' && c <= '\r');
+    }
+}

@@ -1,0 +1,156 @@
+package dev.ondemandd.protocol.nativeio;
+
+import com.sun.jna.LastErrorException;
+import dev.ondemandd.protocol.fanotify.Fanotify;
+import dev.ondemandd.protocol.fanotify.FanotifyResponse;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A fanotify group of class FAN_CLASS_PRE_CONTENT: marks files, reads their events, answers them.
+ *
+ * <p>Events are read by one thread ({@link #await}, {@link #read}); {@link #respond} may be called from any
+ * thread. Closing the group makes the kernel <em>allow</em> every event still pending, so readers would see
+ * the zeros of unfilled holes: unmount first, or hand the fd to a holder ({@link #fd()}).
+ */
+public final class FanotifyGroup implements AutoCloseable {
+    private static final int POLLFD_SIZE = 8;
+
+    private final int fd;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final ByteBuffer pollFd = ByteBuffer.allocateDirect(POLLFD_SIZE).order(ByteOrder.nativeOrder());
+    private final long pollFdAddress = FileDescriptors.address(pollFd);
+    private final ReentrantLock responseLock = new ReentrantLock();
+    private final ByteBuffer response = ByteBuffer.allocateDirect(Fanotify.RESPONSE_LEN).order(ByteOrder.nativeOrder());
+    private final long responseAddress = FileDescriptors.address(response);
+
+    private FanotifyGroup(int fd) {
+        this.fd = fd;
+    }
+
+    /**
+     * fanotify_init(FAN_CLASS_PRE_CONTENT | FAN_CLOEXEC, O_RDWR | O_LARGEFILE): event fds are opened read-write
+     * so the daemon can fill the file through them.
+     *
+     * @throws ErrnoException EPERM without CAP_SYS_ADMIN; EINVAL where the kernel lacks pre-content events
+     */
+    public static FanotifyGroup open() throws IOException {
+        try {
+            return new FanotifyGroup(FanotifyNative.fanotify_init(Fanotify.FAN_CLASS_PRE_CONTENT | Fanotify.FAN_CLOEXEC,
+                    FanotifyNative.O_RDWR | FanotifyNative.O_LARGEFILE));
+        } catch (LastErrorException e) {
+            String hint = switch (e.getErrorCode()) {
+                case ErrnoException.EPERM -> " (needs CAP_SYS_ADMIN: run as root)";
+                case ErrnoException.EINVAL, ErrnoException.ENOSYS ->
+                        " (kernel lacks fanotify pre-content events: needs Linux 6.14+ with"
+                                + " CONFIG_FANOTIFY_ACCESS_PERMISSIONS)";
+                default -> "";
+            };
+            throw new ErrnoException("fanotify_init(FAN_CLASS_PRE_CONTENT)" + hint, e.getErrorCode());
+        }
+    }
+
+    /** Takes over a group fd opened earlier (by a previous run, kept in systemd's fd store). */
+    public static FanotifyGroup adopt(int fd) {
+        if (fd < 0) {
+            throw new IllegalArgumentException("bad fanotify fd " + fd);
+        }
+        return new FanotifyGroup(fd);
+    }
+
+    /** The group's fd, for handing to a holder that keeps it across restarts. */
+    public int fd() {
+        return fd;
+    }
+
+    /**
+     * Adds FAN_PRE_ACCESS on {@code file}. Must happen before anything (the mount) opens the file: files opened
+     * earlier may not raise events.
+     *
+     * @throws ErrnoException EINVAL / EOPNOTSUPP when the file's filesystem does not support pre-content events
+     */
+    public void markPreAccess(Path file) throws IOException {
+        mark(Fanotify.FAN_MARK_ADD, file);
+    }
+
+    /** Removes the FAN_PRE_ACCESS mark from {@code file}. */
+    public void unmark(Path file) throws IOException {
+        mark(Fanotify.FAN_MARK_REMOVE, file);
+    }
+
+    private void mark(int flags, Path file) throws IOException {
+        try {
+            FanotifyNative.fanotify_mark(fd, flags, Fanotify.FAN_PRE_ACCESS, FanotifyNative.AT_FDCWD, file.toString());
+        } catch (LastErrorException e) {
+            String hint = e.getErrorCode() == ErrnoException.EINVAL || e.getErrorCode() == ErrnoException.EOPNOTSUPP
+                    ? " (the filesystem may not support pre-content events: use ext4, xfs or btrfs)" : "";
+            throw new ErrnoException("fanotify_mark " + file + hint, e.getErrorCode());
+        }
+    }
+
+    /**
+     * Waits up to {@code timeoutMillis} for events.
+     *
+     * @return true when a {@link #read} will not block
+     */
+    public boolean await(int timeoutMillis) throws IOException {
+        pollFd.putInt(0, fd).putShort(4, FanotifyNative.POLLIN).putShort(6, (short) 0);
+        try {
+            return FanotifyNative.poll(pollFdAddress, 1, timeoutMillis) > 0;
+        } catch (LastErrorException e) {
+            if (e.getErrorCode() == ErrnoException.EINTR) {
+                return false;
+            }
+            throw NativeErrors.of("poll fanotify fd " + fd, e);
+        }
+    }
+
+    /**
+     * Reads pending events into {@code dst} (a direct buffer) from its position, advancing it.
+     *
+     * @return the number of bytes read; 0 when interrupted or when no event is pending on a non-blocking group
+     */
+    public int read(ByteBuffer dst) throws IOException {
+        long n;
+        try {
+            n = FanotifyNative.read(fd, FileDescriptors.address(dst) + dst.position(), dst.remaining());
+        } catch (LastErrorException e) {
+            if (e.getErrorCode() == ErrnoException.EINTR || e.getErrorCode() == ErrnoException.EAGAIN) {
+                return 0;
+            }
+            throw NativeErrors.of("read fanotify fd " + fd, e);
+        }
+        dst.position(dst.position() + (int) n);
+        return (int) n;
+    }
+
+    /** Answers the permission event of {@code eventFd} with {@code response} (see {@link FanotifyResponse}). */
+    public void respond(int eventFd, int response) throws IOException {
+        responseLock.lock();
+        try {
+            this.response.clear();
+            FanotifyResponse.encode(this.response, eventFd, response);
+            long n = FanotifyNative.write(fd, responseAddress, Fanotify.RESPONSE_LEN);
+            if (n != Fanotify.RESPONSE_LEN) {
+                throw new ErrnoException("write fanotify response for fd " + eventFd + ": short write " + n,
+                        ErrnoException.EIO);
+            }
+        } catch (LastErrorException e) {
+            throw NativeErrors.of("write fanotify response for fd " + eventFd, e);
+        } finally {
+            responseLock.unlock();
+        }
+    }
+
+    /** Closes the group; the kernel allows every event still pending. Idempotent. */
+    @Override
+    public void close() throws IOException {
+        if (closed.compareAndSet(false, true)) {
+            FileDescriptors.close(fd);
+        }
+    }
+}
