@@ -6,8 +6,8 @@ import dev.ondemandd.protocol.fanotify.FanotifyEventDecoder;
 import dev.ondemandd.protocol.fanotify.FanotifyRange;
 import dev.ondemandd.protocol.fanotify.MalformedEventException;
 import dev.ondemandd.protocol.nativeio.FanotifyGroup;
-import dev.ondemandd.protocol.nativeio.FileDescriptors;
 import dev.ondemandd.protocol.nativeio.FileId;
+import dev.ondemandd.protocol.nativeio.Posix;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
@@ -147,7 +147,7 @@ public final class FanotifyFrontend implements AutoCloseable {
         int fd = event.fd();
         SparseBlob blob;
         try {
-            blob = find(FileDescriptors.identity(fd));
+            blob = find(FileId.of(fd));
             if (blob != null) {
                 blob.adoptWriter(fd);
             }
@@ -233,7 +233,7 @@ public final class FanotifyFrontend implements AutoCloseable {
             LOG.log(Level.WARNING, "answering fanotify event fd " + fd + " failed: " + e.getMessage());
         } finally {
             try {
-                FileDescriptors.close(fd);
+                Posix.close(fd);
             } catch (IOException e) {
                 LOG.log(Level.WARNING, "closing fanotify event fd " + fd + " failed: " + e.getMessage());
             }
