@@ -191,19 +191,18 @@ public final class FanotifyFrontend implements AutoCloseable {
         int last = (int) ((end - 1) / blob.unitSize());
         PendingEvent pending = new PendingEvent(fd);
         int waiting = 0;
-        int started = -1;
         for (int u = first; u <= last; u++) {
             SparseBlob.Claim claim = blob.claim(u, pending);
             if (claim == SparseBlob.Claim.STARTED) {
                 startFill(blob, u);
-                started = u;
             }
             if (claim != SparseBlob.Claim.FILLED) {
                 waiting++;
             }
         }
-        if (started >= 0 && fillAhead > 0 && (first == 0 || !blob.isIdle(first - 1))) {
-            // A sequential reader: fill the next units before the kernel asks, overlapping fetch and use.
+        if (fillAhead > 0 && (first == 0 || !blob.isIdle(first - 1))) {
+            // A sequential reader: keep the next units filling before the kernel asks for them, so its reads
+            // find them filled and are answered at once instead of waiting out a fetch each.
             for (int u = last + 1; u <= Math.min(blob.units() - 1, last + fillAhead); u++) {
                 if (blob.isIdle(u) && blob.claim(u, null) == SparseBlob.Claim.STARTED) {
                     startFill(blob, u);
