@@ -56,6 +56,52 @@ public record ControlSettings(Path socket, Set<Long> allowUids, Set<Long> allowG
         return new ControlSettings(socket, Set.of(), Set.of());
     }
 
+    /**
+     * The configuration's {@code "control"} section: absent or null gives {@link #defaults()}.
+     *
+     * @throws IllegalArgumentException naming the key at fault ({@code control.socket}, ...)
+     */
+    public static ControlSettings fromJson(com.fasterxml.jackson.databind.JsonNode node) {
+        if (node == null || node.isNull() || node.isMissingNode()) {
+            return defaults();
+        }
+        if (!node.isObject()) {
+            throw new IllegalArgumentException("control must be an object like {\"socket\": \"" + DEFAULT_SOCKET
+                    + "\"}");
+        }
+        java.util.Iterator<String> keys = node.fieldNames();
+        while (keys.hasNext()) {
+            String key = keys.next();
+            if (!Set.of("socket", "allowUids", "allowGids").contains(key)) {
+                throw new IllegalArgumentException("control." + key + " is not a setting (socket, allowUids,"
+                        + " allowGids)");
+            }
+        }
+        com.fasterxml.jackson.databind.JsonNode socket = node.path("socket");
+        if (!socket.isMissingNode() && !socket.isTextual()) {
+            throw new IllegalArgumentException("control.socket must be a path string");
+        }
+        return new ControlSettings(socket.isTextual() ? Path.of(socket.asText()) : DEFAULT_SOCKET,
+                ids("allowUids", node.path("allowUids")), ids("allowGids", node.path("allowGids")));
+    }
+
+    private static Set<Long> ids(String name, com.fasterxml.jackson.databind.JsonNode list) {
+        if (list.isMissingNode() || list.isNull()) {
+            return Set.of();
+        }
+        if (!list.isArray()) {
+            throw new IllegalArgumentException("control." + name + " must be a list of numeric ids like [1000]");
+        }
+        java.util.Set<Long> ids = new java.util.HashSet<>();
+        for (com.fasterxml.jackson.databind.JsonNode id : list) {
+            if (!id.canConvertToLong() || !id.isIntegralNumber()) {
+                throw new IllegalArgumentException("control." + name + " must hold numeric ids, not " + id);
+            }
+            ids.add(id.asLong());
+        }
+        return ids;
+    }
+
     /** True when a peer with these credentials may use the socket. */
     public boolean allows(long uid, long gid, long[] groups) {
         if (uid == 0 || allowUids.contains(uid) || allowGids.contains(gid)) {

@@ -53,6 +53,31 @@ public final class Metrics implements AutoCloseable {
         return this;
     }
 
+    /**
+     * {@code "listen"} of the configuration's {@code "metrics"} section; null (metrics not served) when the
+     * section is absent.
+     *
+     * @throws IllegalArgumentException naming the key at fault
+     */
+    public static String listenFrom(com.fasterxml.jackson.databind.JsonNode node) {
+        if (node == null || node.isNull() || node.isMissingNode()) {
+            return null;
+        }
+        java.util.Iterator<String> keys = node.isObject() ? node.fieldNames() : java.util.Collections.emptyIterator();
+        while (keys.hasNext()) {
+            String key = keys.next();
+            if (!key.equals("listen")) {
+                throw new IllegalArgumentException("metrics." + key + " is not a setting (listen)");
+            }
+        }
+        com.fasterxml.jackson.databind.JsonNode listen = node.path("listen");
+        if (!node.isObject() || !listen.isTextual()) {
+            throw new IllegalArgumentException("metrics must be an object like {\"listen\": \"127.0.0.1:9477\"}");
+        }
+        ListenAddress.parse(listen.asText()); // fail at load, not at start
+        return listen.asText();
+    }
+
     /** The listener and fetch observer to hand to the core and the fetcher decorators. */
     public DaemonMetrics daemon() {
         return daemon;
