@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
  * One command of the control socket. The daemon's wiring registers what exists (status, drain, reload,
- * mount, umount) with the {@link ControlServer}; a command runs on the connection's virtual thread and may
+ * mount, umount) with the {@link ControlServer}; a command runs on the connection's thread and may
  * block for as long as it takes (a drain waits for in-flight reads).
  */
 @FunctionalInterface

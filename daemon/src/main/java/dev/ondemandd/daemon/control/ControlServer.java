@@ -32,7 +32,7 @@ import org.newsclub.net.unix.AFUNIXSocketCredentials;
  * <p>Who may connect is checked twice: by the socket file's mode (see {@link ControlSettings}) and by the
  * peer's credentials from the kernel (SO_PEERCRED), which a client cannot forge. A refused peer gets one
  * error line and the connection is closed. A malformed or oversized request gets an error reply; nothing a
- * client sends stops the daemon from serving. Connections are served on virtual threads, at most
+ * client sends stops the daemon from serving. Connections are served on named platform threads, at most
  * {@value #MAX_CONNECTIONS} at once, and closed after {@value #IDLE_TIMEOUT_MILLIS} ms without a request.
  */
 public final class ControlServer implements AutoCloseable {
@@ -49,7 +49,10 @@ public final class ControlServer implements AutoCloseable {
     private final AFUNIXServerSocket server;
     private final Object socketKey;
     private final Thread acceptor;
-    private final ThreadFactory connections = NamedThreads.virtual("control");
+    // platform threads: a junixsocket read blocks in native code and would pin a virtual thread's carrier,
+    // starving the core's fetches, which run on virtual threads
+    private final ThreadFactory connections = NamedThreads.platform("control");
+    private final java.util.Set<AFUNIXSocket> open = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final Semaphore slots = new Semaphore(MAX_CONNECTIONS);
     private volatile boolean closed;
 
@@ -160,10 +163,12 @@ public final class ControlServer implements AutoCloseable {
                 refuse(client, "busy: " + MAX_CONNECTIONS + " control connections are open; try again");
                 continue;
             }
+            open.add(client);
             connections.newThread(() -> {
                 try {
                     serve(client);
                 } finally {
+                    open.remove(client);
                     slots.release();
                 }
             }).start();
@@ -293,6 +298,13 @@ public final class ControlServer implements AutoCloseable {
             server.close();
         } catch (IOException e) {
             LOG.log(System.Logger.Level.DEBUG, "control: close: {0}", e.toString());
+        }
+        for (AFUNIXSocket client : open) {
+            try {
+                client.close(); // wakes its thread out of a blocking read
+            } catch (IOException e) {
+                // closing is all we wanted
+            }
         }
         try {
             acceptor.join(5_000);
