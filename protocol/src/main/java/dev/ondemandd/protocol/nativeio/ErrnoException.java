@@ -2,49 +2,41 @@ package dev.ondemandd.protocol.nativeio;
 
 import java.io.IOException;
 
-/** A system call failed with {@link #errno()}; the message names the call and its target. */
+/**
+ * A system call failed with {@link #errno()}. The message names the call and its target, then the C library's
+ * text and the symbolic errno: {@code open(/dev/cachefiles): Device or resource busy (EBUSY)}.
+ */
 public class ErrnoException extends IOException {
     private static final long serialVersionUID = 1L;
 
-    public static final int EPERM = 1;
-    public static final int ENOENT = 2;
-    public static final int EINTR = 4;
-    public static final int EIO = 5;
-    public static final int ENXIO = 6;
-    public static final int EAGAIN = 11;
-    public static final int EBUSY = 16;
-    public static final int ENOTDIR = 20;
-    public static final int EINVAL = 22;
-    public static final int ENOSYS = 38;
-    public static final int EOPNOTSUPP = 95;
+    // Aliases of the Errno constants, so callers can write ErrnoException.EBUSY next to the exception they catch.
+    public static final int EPERM = Errno.EPERM;
+    public static final int ENOENT = Errno.ENOENT;
+    public static final int EINTR = Errno.EINTR;
+    public static final int EIO = Errno.EIO;
+    public static final int ENXIO = Errno.ENXIO;
+    public static final int EAGAIN = Errno.EAGAIN;
+    public static final int EBUSY = Errno.EBUSY;
+    public static final int ENOTDIR = Errno.ENOTDIR;
+    public static final int EINVAL = Errno.EINVAL;
+    public static final int ENOSYS = Errno.ENOSYS;
+    public static final int EOPNOTSUPP = Errno.EOPNOTSUPP;
 
     private final int errno;
 
+    /** {@code what: strerror (ENAME)}; {@code what} names the call and its target, or says what to do. */
     public ErrnoException(String what, int errno) {
-        super(what + ": " + describe(errno));
+        super(what + ": " + Errno.describe(errno) + " (" + Errno.name(errno) + ")");
         this.errno = errno;
+    }
+
+    /** {@code operation(subject): strerror (ENAME)}; {@code subject} may be null. */
+    public ErrnoException(String operation, String subject, int errno) {
+        this(subject != null ? operation + "(" + subject + ")" : operation, errno);
     }
 
     /** The positive errno. */
     public int errno() {
         return errno;
-    }
-
-    private static String describe(int errno) {
-        String name = switch (errno) {
-            case EPERM -> "EPERM";
-            case ENOENT -> "ENOENT";
-            case EINTR -> "EINTR";
-            case EIO -> "EIO";
-            case ENXIO -> "ENXIO";
-            case EAGAIN -> "EAGAIN";
-            case EBUSY -> "EBUSY";
-            case ENOTDIR -> "ENOTDIR";
-            case EINVAL -> "EINVAL";
-            case ENOSYS -> "ENOSYS";
-            case EOPNOTSUPP -> "EOPNOTSUPP";
-            default -> "errno";
-        };
-        return name + " (" + errno + ")";
     }
 }

@@ -1,0 +1,21 @@
+package dev.ondemandd.daemon.systemd;
+
+import java.io.FileOutputStream;
+import java.nio.charset.StandardCharsets;
+
+import org.newsclub.net.unix.FileDescriptorCast;
+
+/** Child process of {@link ListenFdsTest}: takes the fd named by its argument and appends through it. */
+public final class ListenFdsChild {
+    private ListenFdsChild() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        ListenFds fds = ListenFds.fromEnvironment();
+        int fd = fds.take(args[0]).orElseThrow(() -> new IllegalStateException("no fd named " + args[0]));
+        System.out.println("took fd " + fd);
+        try (FileOutputStream out = new FileOutputStream(FileDescriptorCast.unsafeUsing(fd).getFileDescriptor())) {
+            out.write(" written by the restarted daemon".getBytes(StandardCharsets.US_ASCII));
+        }
+    }
+}
