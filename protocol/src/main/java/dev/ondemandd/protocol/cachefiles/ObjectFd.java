@@ -13,8 +13,12 @@ public interface ObjectFd extends AutoCloseable {
     int fd();
 
     /**
-     * pwrite()s all of {@code src} (a direct, page-aligned buffer) at {@code offset} (a multiple of the page
-     * size). The kernel rounds the length up to a page; the cache file never grows past the object size.
+     * pwrite()s all of {@code src} (a direct, page-aligned buffer) at {@code offset}.
+     *
+     * <p>The kernel writes the cache file with direct I/O: an offset that is not a page multiple fails with
+     * ENOBUFS (__cachefiles_prepare_write); on ext4/xfs a length or buffer address that is not a multiple of the
+     * backing device's logical block size fails with EINVAL (iomap_dio_bio_iter). So write whole pages, padding
+     * the object's last page with zeros; nothing checks the object size, so do not write past that last page.
      */
     void write(ByteBuffer src, long offset) throws IOException;
 

@@ -16,7 +16,9 @@ final class FanotifyNative {
     private FanotifyNative() {
     }
 
+    static final int O_RDONLY = 0x0;
     static final int O_RDWR = 0x2;
+    static final int O_CLOEXEC = 0x80000;
     static final int O_LARGEFILE = 0x8000;
     static final int AT_FDCWD = -100;
     static final int SEEK_DATA = 3;
@@ -53,6 +55,9 @@ final class FanotifyNative {
 
     /** int statx(int dirfd, const char *pathname, int flags, unsigned int mask, struct statx *statxbuf). */
     static native int statx(int dirfd, String path, int flags, int mask, long buf) throws LastErrorException;
+
+    /** int open(const char *pathname, int flags); never with O_CREAT, so the variadic mode is not passed. */
+    static native int open(String path, int flags) throws LastErrorException;
 
     /** int dup(int oldfd). */
     static native int dup(int fd) throws LastErrorException;

@@ -97,6 +97,18 @@ public final class FileDescriptors {
                 buf.getLong(FanotifyNative.STATX_OFF_INO));
     }
 
+    /**
+     * Opens {@code path} read-only for hole queries. Opening raises no pre-content event (only reads and writes
+     * do), so this is safe on a marked file; never read through it.
+     */
+    public static int openReadOnly(Path path) throws IOException {
+        try {
+            return FanotifyNative.open(path.toString(), FanotifyNative.O_RDONLY | FanotifyNative.O_CLOEXEC);
+        } catch (LastErrorException e) {
+            throw NativeErrors.of("open " + path, e);
+        }
+    }
+
     /** dup(2): a second fd on the same open file (same flags, same fanotify exemption). */
     public static int dup(int fd) throws IOException {
         try {

@@ -33,6 +33,18 @@ public final class PageAlignedBuffers {
         return (offset & (PAGE_SIZE - 1)) == 0;
     }
 
+    /**
+     * Whether {@code b} is direct and its memory from the position on starts on a multiple of {@code alignment}
+     * (a power of two), as direct I/O on ext4/xfs wants of the user buffer.
+     */
+    public static boolean isAligned(ByteBuffer b, int alignment) {
+        if (!b.isDirect() || Integer.bitCount(alignment) != 1) {
+            return false;
+        }
+        long address = com.sun.jna.Pointer.nativeValue(com.sun.jna.Native.getDirectBufferPointer(b)) + b.position();
+        return (address & (alignment - 1)) == 0;
+    }
+
     /** A direct buffer starting on a page boundary, with capacity {@code size} rounded up to a page multiple. */
     public static ByteBuffer allocate(int size) {
         if (size <= 0 || size > Integer.MAX_VALUE - 2 * PAGE_SIZE) {

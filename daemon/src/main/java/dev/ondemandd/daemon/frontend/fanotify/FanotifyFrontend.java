@@ -1,0 +1,293 @@
+package dev.ondemandd.daemon.frontend.fanotify;
+
+import dev.ondemandd.protocol.fanotify.Fanotify;
+import dev.ondemandd.protocol.fanotify.FanotifyEvent;
+import dev.ondemandd.protocol.fanotify.FanotifyEventDecoder;
+import dev.ondemandd.protocol.fanotify.FanotifyRange;
+import dev.ondemandd.protocol.fanotify.MalformedEventException;
+import dev.ondemandd.protocol.nativeio.FanotifyGroup;
+import dev.ondemandd.protocol.nativeio.FileDescriptors;
+import dev.ondemandd.protocol.nativeio.FileId;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The fanotify pre-content frontend: one platform thread reads the group's events; each event's range is
+ * mapped to fill units of the blob the event's file is, holes are handed to the core, and the event is
+ * answered FAN_ALLOW once its units are filled or FAN_DENY_ERRNO(EIO) when one fails. Every event fd is closed
+ * exactly once, right after its answer. Events on files the daemon does not serve are denied with EIO: a
+ * reader must never see the zeros of a hole as data.
+ */
+public final class FanotifyFrontend implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(FanotifyFrontend.class.getName());
+    private static final int EIO = 5;
+    /** Room for many events per read(); the kernel never splits one. */
+    private static final int EVENT_BUFFER_SIZE = 64 * 1024;
+    private static final int POLL_MILLIS = 200;
+
+    private final FanotifyGroup group;
+    private final int fillAhead;
+    private volatile SparseBlob[] blobs = new SparseBlob[0];
+    private final AtomicBoolean running = new AtomicBoolean();
+    private final ByteBuffer events = ByteBuffer.allocateDirect(EVENT_BUFFER_SIZE);
+    private final FanotifyEventDecoder.Sink sink = new FanotifyEventDecoder.Sink() {
+        @Override
+        public void event(FanotifyEvent event) {
+            handle(event);
+        }
+
+        @Override
+        public void malformed(MalformedEventException error) {
+            malformedEvent(error);
+        }
+    };
+    private Thread loop;
+
+    private final LongAdder eventCount = new LongAdder();
+    private final LongAdder allowed = new LongAdder();
+    private final LongAdder denied = new LongAdder();
+    private final LongAdder alreadyFilled = new LongAdder();
+    private final LongAdder unknownFile = new LongAdder();
+    private final LongAdder noRange = new LongAdder();
+    private final LongAdder malformed = new LongAdder();
+    private final LongAdder unitFills = new LongAdder();
+    private final LongAdder bytesRequested = new LongAdder();
+
+    /**
+     * @param fillAhead how many units past a sequentially read one to fill before they are asked for
+     */
+    public FanotifyFrontend(FanotifyGroup group, int fillAhead) {
+        if (fillAhead < 0) {
+            throw new IllegalArgumentException("fillAhead must not be negative");
+        }
+        this.group = group;
+        this.fillAhead = fillAhead;
+    }
+
+    /** Serves {@code blob} from now on (its events may already be queued). */
+    synchronized void add(SparseBlob blob) {
+        SparseBlob[] next = Arrays.copyOf(blobs, blobs.length + 1);
+        next[blobs.length] = blob;
+        blobs = next;
+    }
+
+    /** Stops serving {@code blob}; its later events are denied. */
+    synchronized void remove(SparseBlob blob) {
+        blobs = Arrays.stream(blobs).filter(b -> b != blob).toArray(SparseBlob[]::new);
+    }
+
+    /** Starts the event loop thread. */
+    public synchronized void start() {
+        if (!running.compareAndSet(false, true)) {
+            throw new IllegalStateException("already started");
+        }
+        loop = new Thread(this::run, "fanotify-events");
+        loop.setDaemon(true);
+        loop.start();
+    }
+
+    public FanotifyStats stats() {
+        return new FanotifyStats(eventCount.sum(), allowed.sum(), denied.sum(), alreadyFilled.sum(),
+                unknownFile.sum(), noRange.sum(), malformed.sum(), unitFills.sum(), bytesRequested.sum());
+    }
+
+    private void run() {
+        while (running.get()) {
+            try {
+                if (!group.await(POLL_MILLIS)) {
+                    continue;
+                }
+                events.clear();
+                if (group.read(events) <= 0) {
+                    continue;
+                }
+                events.flip();
+                FanotifyEventDecoder.decode(events, sink);
+            } catch (IOException e) {
+                if (!running.get()) {
+                    break;
+                }
+                LOG.log(Level.ERROR, "reading fanotify events failed: " + e.getMessage() + "; retrying");
+                sleepQuietly();
+            } catch (RuntimeException e) {
+                LOG.log(Level.ERROR, "fanotify event loop error; continuing", e);
+            }
+        }
+    }
+
+    private static void sleepQuietly() {
+        try {
+            Thread.sleep(POLL_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void malformedEvent(MalformedEventException error) {
+        malformed.increment();
+        LOG.log(Level.WARNING, "malformed fanotify event (fd " + error.fd() + "): " + error.getMessage());
+        if (error.fd() >= 0) {
+            answer(error.fd(), Fanotify.denyErrno(EIO));
+        }
+    }
+
+    private void handle(FanotifyEvent event) {
+        if (!event.hasFd()) {
+            if ((event.mask() & Fanotify.FAN_Q_OVERFLOW) != 0) {
+                LOG.log(Level.WARNING, "fanotify queue overflowed");
+            }
+            return;
+        }
+        eventCount.increment();
+        int fd = event.fd();
+        SparseBlob blob;
+        try {
+            blob = find(FileDescriptors.identity(fd));
+            if (blob != null) {
+                blob.adoptWriter(fd);
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.WARNING, "fanotify event fd " + fd + ": " + e.getMessage() + "; denied EIO");
+            answer(fd, Fanotify.denyErrno(EIO));
+            return;
+        }
+        if (blob == null || !event.isPreAccess()) {
+            unknownFile.increment();
+            LOG.log(Level.WARNING, "fanotify event (mask 0x" + Long.toHexString(event.mask()) + ") on a file not served"
+                    + " (pid " + event.pid() + "); denied EIO");
+            answer(fd, Fanotify.denyErrno(EIO));
+            return;
+        }
+        if (event.range().isEmpty()) {
+            noRange.increment();
+            answer(fd, blob.isComplete() ? Fanotify.FAN_ALLOW : Fanotify.denyErrno(EIO));
+            return;
+        }
+        serve(blob, fd, event.range().get());
+    }
+
+    private SparseBlob find(FileId id) {
+        for (SparseBlob b : blobs) {
+            if (b.id().equals(id)) {
+                return b;
+            }
+        }
+        return null;
+    }
+
+    private void serve(SparseBlob blob, int fd, FanotifyRange range) {
+        long end = Math.min(range.end(), blob.size());
+        if (range.count() == 0 || range.offset() >= end) {
+            alreadyFilled.increment();
+            answer(fd, Fanotify.FAN_ALLOW);
+            return;
+        }
+        int first = (int) (range.offset() / blob.unitSize());
+        int last = (int) ((end - 1) / blob.unitSize());
+        PendingEvent pending = new PendingEvent(fd);
+        int waiting = 0;
+        int started = -1;
+        for (int u = first; u <= last; u++) {
+            SparseBlob.Claim claim = blob.claim(u, pending);
+            if (claim == SparseBlob.Claim.STARTED) {
+                startFill(blob, u);
+                started = u;
+            }
+            if (claim != SparseBlob.Claim.FILLED) {
+                waiting++;
+            }
+        }
+        if (started >= 0 && fillAhead > 0 && (first == 0 || !blob.isIdle(first - 1))) {
+            // A sequential reader: fill the next units before the kernel asks, overlapping fetch and use.
+            for (int u = last + 1; u <= Math.min(blob.units() - 1, last + fillAhead); u++) {
+                if (blob.isIdle(u) && blob.claim(u, null) == SparseBlob.Claim.STARTED) {
+                    startFill(blob, u);
+                }
+            }
+        }
+        if (waiting == 0) {
+            alreadyFilled.increment();
+        }
+        pending.arm(waiting);
+    }
+
+    private void startFill(SparseBlob blob, int unit) {
+        unitFills.increment();
+        bytesRequested.add(blob.fill(unit));
+    }
+
+    private void answer(int fd, int response) {
+        try {
+            group.respond(fd, response);
+            if (response == Fanotify.FAN_ALLOW) {
+                allowed.increment();
+            } else {
+                denied.increment();
+            }
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "answering fanotify event fd " + fd + " failed: " + e.getMessage());
+        } finally {
+            try {
+                FileDescriptors.close(fd);
+            } catch (IOException e) {
+                LOG.log(Level.WARNING, "closing fanotify event fd " + fd + " failed: " + e.getMessage());
+            }
+        }
+    }
+
+    /** Stops the loop thread; the group stays open (its owner closes it after unmounting). */
+    @Override
+    public void close() {
+        running.set(false);
+        Thread t;
+        synchronized (this) {
+            t = loop;
+        }
+        if (t != null && t != Thread.currentThread()) {
+            try {
+                t.join(POLL_MILLIS * 5L);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** An event waiting for its units; answered once, when the last one ends. */
+    private final class PendingEvent implements SparseBlob.Waiter {
+        private final int fd;
+        /** Units still to end, plus one held until {@link #arm} knows how many there are. */
+        private final AtomicInteger remaining = new AtomicInteger(Integer.MAX_VALUE);
+        private volatile int errno;
+
+        PendingEvent(int fd) {
+            this.fd = fd;
+        }
+
+        void arm(int units) {
+            // Units may already have ended; they counted down from MAX_VALUE.
+            if (remaining.addAndGet(units - Integer.MAX_VALUE) == 0) {
+                complete();
+            }
+        }
+
+        @Override
+        public void unitDone(int error) {
+            if (error != 0) {
+                errno = error;
+            }
+            if (remaining.decrementAndGet() == 0) {
+                complete();
+            }
+        }
+
+        private void complete() {
+            // Whatever the source said, the reader sees EIO: a read(2) failing with ENOENT would mislead.
+            answer(fd, errno == 0 ? Fanotify.FAN_ALLOW : Fanotify.denyErrno(EIO));
+        }
+    }
+}

@@ -1,0 +1,383 @@
+package dev.ondemandd.daemon.frontend.fanotify;
+
+import dev.ondemandd.daemon.core.CacheTarget;
+import dev.ondemandd.daemon.core.Core;
+import dev.ondemandd.daemon.core.ObjectHandle;
+import dev.ondemandd.daemon.core.ObjectKey;
+import dev.ondemandd.daemon.core.OpenReply;
+import dev.ondemandd.daemon.core.SourceRule;
+import dev.ondemandd.fetchers.Blob;
+import dev.ondemandd.fetchers.FetchException;
+import dev.ondemandd.fetchers.FetcherRegistry;
+import dev.ondemandd.protocol.erofs.ErofsDevice;
+import dev.ondemandd.protocol.erofs.ErofsSuperblock;
+import dev.ondemandd.protocol.nativeio.ErrnoException;
+import dev.ondemandd.protocol.nativeio.FanotifyGroup;
+import dev.ondemandd.protocol.nativeio.Mounts;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Serves EROFS images through fanotify pre-content events: prepares each image (metadata fetched whole, blob
+ * cache files created sparse and marked), mounts it, and on {@link #close()} unmounts every image it mounted
+ * before the group is released — closing the group first would let pending reads see zeros.
+ *
+ * <p>Cache layout: {@code <dir>/meta/<sha256>.erofs} (content-addressed, so a changed image never meets the
+ * blobs of the old one) and {@code <dir>/blobs/<sha256(meta digest, slot)>.blob}.
+ */
+public final class FanotifyServer implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(FanotifyServer.class.getName());
+    /** The volume key of every fanotify blob in the core. */
+    public static final String VOLUME = "fanotify";
+    private static final int COPY_CHUNK = 1 << 20;
+    private static final long BUSY_RETRY_MILLIS = 200;
+
+    private final Core core;
+    private final FetcherRegistry fetchers;
+    private final FanotifyGroup group;
+    private final FanotifyFrontend frontend;
+    private final Path cacheDir;
+    private final FanotifySettings settings;
+    private final List<PreparedImage> mounted = new ArrayList<>();
+    private final List<PreparedImage> prepared = new ArrayList<>();
+
+    /**
+     * @param group the pre-content group (new, or adopted from an fd holder); closed by {@link #close()}
+     */
+    public FanotifyServer(Core core, FetcherRegistry fetchers, FanotifyGroup group, Path cacheDir,
+            FanotifySettings settings) throws IOException {
+        if (cacheDir.toString().contains(",")) {
+            throw new IOException("cache dir " + cacheDir + " contains ',', which mount options cannot carry");
+        }
+        this.core = core;
+        this.fetchers = fetchers;
+        this.group = group;
+        this.cacheDir = cacheDir.toAbsolutePath();
+        this.settings = settings;
+        Files.createDirectories(this.cacheDir.resolve("meta"));
+        Files.createDirectories(this.cacheDir.resolve("blobs"));
+        this.frontend = new FanotifyFrontend(group, settings.fillAhead());
+        frontend.start();
+    }
+
+    /** The core key of blob {@code slot} (1-based) of image {@code index}. */
+    public static ObjectKey blobKey(int index, int slot) {
+        return ObjectKey.of(VOLUME, "image" + index + ".blob" + slot);
+    }
+
+    /** The source rules that let the core resolve the blobs of {@code images}; put them before configured ones. */
+    public static List<SourceRule> sourceRules(List<ImageSpec> images) {
+        List<SourceRule> rules = new ArrayList<>();
+        for (int i = 0; i < images.size(); i++) {
+            List<URI> blobs = images.get(i).blobs();
+            for (int s = 0; s < blobs.size(); s++) {
+                rules.add(SourceRule.of(VOLUME, blobKey(i, s + 1).cookieText(), blobs.get(s).toString()));
+            }
+        }
+        return rules;
+    }
+
+    public FanotifyStats stats() {
+        return frontend.stats();
+    }
+
+    /**
+     * Makes image {@code index} ready to mount: fetches the metadata image whole, checks its device table
+     * against the configured blobs, opens each blob in the core and creates (or keeps) its sparse cache file.
+     */
+    public synchronized PreparedImage prepare(int index, ImageSpec spec) throws IOException {
+        Path metaFile;
+        String digest;
+        try (Blob meta = fetchers.open(spec.meta())) {
+            if (meta.size() > settings.maxMetaSize()) {
+                throw new IOException("metadata image " + spec.meta() + " is " + meta.size() + " bytes, more than "
+                        + settings.maxMetaSize() + "; raise the limit if it is right");
+            }
+            Path tmp = Files.createTempFile(cacheDir.resolve("meta"), "fetch", ".tmp");
+            try {
+                digest = copy(meta, tmp);
+                metaFile = cacheDir.resolve("meta").resolve(digest + ".erofs");
+                Files.move(tmp, metaFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+        }
+        ErofsSuperblock sb = readSuperblock(metaFile);
+        if (sb.devices().size() != spec.blobs().size()) {
+            throw new IOException("metadata image " + spec.meta() + " lists " + sb.devices().size()
+                    + " blob device(s) but the image config gives " + spec.blobs().size() + " blob URL(s)");
+        }
+        List<SparseBlob> blobs = new ArrayList<>();
+        try {
+            for (ErofsDevice device : sb.devices()) {
+                blobs.add(openBlob(index, spec, sb, device, digest));
+            }
+        } catch (IOException | RuntimeException e) {
+            for (SparseBlob b : blobs) {
+                release(b);
+            }
+            throw e;
+        }
+        PreparedImage image = new PreparedImage(index, spec, metaFile, digest, blobs);
+        prepared.add(image);
+        LOG.log(Level.INFO, "image " + index + " (" + spec.meta() + ") prepared: " + blobs.size() + " blob(s), "
+                + blobs.stream().mapToLong(SparseBlob::filledUnits).sum() + " unit(s) already filled");
+        return image;
+    }
+
+    private SparseBlob openBlob(int index, ImageSpec spec, ErofsSuperblock sb, ErofsDevice device, String digest)
+            throws IOException {
+        URI url = spec.blobs().get(device.slot() - 1);
+        DeferredTarget target = new DeferredTarget();
+        ObjectHandle handle = open(blobKey(index, device.slot()), target, url);
+        try {
+            long expected = sb.deviceBytes(device);
+            if (expected >= 0 && handle.size() != expected) {
+                throw new IOException("blob " + device.slot() + " at " + url + " is " + handle.size()
+                        + " bytes but the device table says " + device.blocks() + " blocks of " + sb.blockSize()
+                        + " = " + expected + " bytes");
+            }
+            if (handle.size() % sb.blockSize() != 0) {
+                throw new IOException("blob " + device.slot() + " at " + url + " is " + handle.size()
+                        + " bytes, not a whole number of " + sb.blockSize() + "-byte blocks");
+            }
+            String name = sha256Hex((digest + ":" + device.slot()).getBytes(StandardCharsets.US_ASCII)) + ".blob";
+            SparseBlob blob = SparseBlob.open(cacheDir.resolve("blobs").resolve(name), handle.size(),
+                    settings.unitSize());
+            target.blob = blob;
+            blob.attach(handle);
+            frontend.add(blob);
+            if (!blob.isComplete()) {
+                group.markPreAccess(blob.path());
+            }
+            return blob;
+        } catch (IOException | RuntimeException e) {
+            handle.close();
+            throw e;
+        }
+    }
+
+    private ObjectHandle open(ObjectKey key, CacheTarget target, URI url) throws IOException {
+        CompletableFuture<ObjectHandle> opened = new CompletableFuture<>();
+        core.open(key, target, new OpenReply() {
+            @Override
+            public void opened(ObjectHandle handle) {
+                if (!opened.complete(handle)) {
+                    handle.close();
+                }
+            }
+
+            @Override
+            public void failed(int errno) {
+                opened.completeExceptionally(new FetchException("opening blob " + url + " failed (errno " + errno
+                        + ")", errno, false));
+            }
+        });
+        try {
+            // The core answers within its open deadline; the margin only guards against a lost answer.
+            return opened.get(core.settings().openDeadline().toMillis() + 5000, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+        } catch (TimeoutException e) {
+            opened.cancel(false);
+            throw new IOException("opening blob " + url + " got no answer");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted opening blob " + url);
+        }
+    }
+
+    private static ErofsSuperblock readSuperblock(Path metaFile) throws IOException {
+        try (FileChannel ch = FileChannel.open(metaFile, StandardOpenOption.READ)) {
+            long size = ch.size();
+            ByteBuffer head = ByteBuffer.allocate((int) Math.min(size, 4096));
+            ch.read(head, 0);
+            head.flip();
+            long needed = Math.min(size, ErofsSuperblock.bytesNeeded(head));
+            if (needed > head.capacity()) {
+                head = ByteBuffer.allocate((int) needed);
+                ch.read(head, 0);
+                head.flip();
+            }
+            return ErofsSuperblock.parse(head, size);
+        }
+    }
+
+    /** Copies {@code blob} whole into {@code file}, synced; returns its sha256 in hex. */
+    private static String copy(Blob blob, Path file) throws IOException {
+        MessageDigest sha = sha256();
+        ByteBuffer buf = ByteBuffer.allocate((int) Math.min(COPY_CHUNK, Math.max(1, blob.size())));
+        try (FileChannel out = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            for (long pos = 0; pos < blob.size(); ) {
+                buf.clear().limit((int) Math.min(buf.capacity(), blob.size() - pos));
+                blob.read(pos, buf);
+                buf.flip();
+                sha.update(buf.duplicate());
+                while (buf.hasRemaining()) {
+                    out.write(buf, pos + buf.position());
+                }
+                pos += buf.limit();
+            }
+            out.force(true);
+        }
+        return HexFormat.of().formatHex(sha.digest());
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+    }
+
+    private static String sha256Hex(byte[] bytes) {
+        return HexFormat.of().formatHex(sha256().digest(bytes));
+    }
+
+    /**
+     * Mounts a prepared image on its mountpoint.
+     *
+     * @throws IOException when the mountpoint is missing, not a directory, or already has something mounted
+     */
+    public synchronized void mount(PreparedImage image) throws IOException {
+        Path target = image.spec().mountpoint();
+        if (!Files.isDirectory(target)) {
+            throw new IOException("mountpoint " + target + " does not exist or is not a directory: create it");
+        }
+        if (Mountinfo.isMountPoint(target)) {
+            throw new IOException("mountpoint " + target + " is busy: something is already mounted there (umount it"
+                    + " first)");
+        }
+        Mounts.mountErofs(image.metaFile(), target, image.mountOptions());
+        mounted.add(image);
+        LOG.log(Level.INFO, "mounted image " + image.index() + " on " + target);
+    }
+
+    /** Whether every image mounted is still mounted (an operator may unmount one by hand). */
+    public synchronized boolean allMounted() throws IOException {
+        for (PreparedImage image : mounted) {
+            if (!Mountinfo.isMountPoint(image.spec().mountpoint())) {
+                return false;
+            }
+        }
+        return !mounted.isEmpty();
+    }
+
+    /**
+     * Unmounts every image this server mounted, retrying a busy one for up to the busy wait.
+     *
+     * @return true when all are unmounted
+     */
+    public synchronized boolean unmountAll() {
+        boolean all = true;
+        for (PreparedImage image : List.copyOf(mounted)) {
+            Path target = image.spec().mountpoint();
+            long deadline = System.nanoTime() + settings.busyUnmountWait().toNanos();
+            while (true) {
+                try {
+                    if (Mountinfo.isMountPoint(target)) {
+                        Mounts.umount(target, false);
+                    }
+                    mounted.remove(image);
+                    LOG.log(Level.INFO, "unmounted image " + image.index() + " from " + target);
+                    break;
+                } catch (ErrnoException e) {
+                    if (e.errno() == ErrnoException.EBUSY && System.nanoTime() < deadline) {
+                        sleep();
+                        continue;
+                    }
+                    LOG.log(Level.ERROR, e.getMessage());
+                    all = false;
+                    break;
+                } catch (IOException e) {
+                    LOG.log(Level.ERROR, "unmounting " + target + ": " + e.getMessage());
+                    all = false;
+                    break;
+                }
+            }
+        }
+        return all;
+    }
+
+    private static void sleep() {
+        try {
+            Thread.sleep(BUSY_RETRY_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void release(SparseBlob blob) {
+        frontend.remove(blob);
+        ObjectHandle h = blob.handle();
+        if (h != null) {
+            try {
+                h.close();
+            } catch (IllegalStateException e) {
+                LOG.log(Level.DEBUG, "blob " + blob + " already released");
+            }
+        }
+    }
+
+    /**
+     * Unmounts every image, then stops the event loop, releases the blobs in the core and closes the group.
+     * When a mount stays busy the group is still closed (the process is ending either way) and the error says
+     * which mount's readers may now see holes as zeros.
+     */
+    @Override
+    public synchronized void close() throws IOException {
+        boolean clean = unmountAll();
+        if (!clean) {
+            LOG.log(Level.ERROR, "releasing the fanotify group with image(s) still mounted: " + mounted.stream()
+                    .map(i -> i.spec().mountpoint().toString()).toList() + "; unfilled reads there now see zeros");
+        }
+        frontend.close();
+        for (PreparedImage image : prepared) {
+            for (SparseBlob b : image.blobs()) {
+                release(b);
+            }
+        }
+        prepared.clear();
+        group.close();
+    }
+
+    /** The core's target for a blob, bound to its cache file once the blob's size is known. */
+    private static final class DeferredTarget implements CacheTarget {
+        volatile SparseBlob blob;
+
+        @Override
+        public void write(ByteBuffer src, long offset) throws IOException {
+            SparseBlob b = blob;
+            if (b == null) {
+                throw new IOException("blob cache file not ready");
+            }
+            b.write(src, offset);
+        }
+
+        @Override
+        public void close() throws IOException {
+            SparseBlob b = blob;
+            if (b != null) {
+                b.close();
+            }
+        }
+    }
+}

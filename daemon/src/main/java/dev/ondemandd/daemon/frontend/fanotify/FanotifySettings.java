@@ -1,0 +1,45 @@
+package dev.ondemandd.daemon.frontend.fanotify;
+
+import dev.ondemandd.daemon.core.CoreSettings;
+import java.time.Duration;
+
+/**
+ * How the fanotify frontend fills blobs.
+ *
+ * @param unitSize bytes filled per unit: an event fetches the holes of every unit its range touches
+ * @param fillAhead units past a sequentially read one that are filled before they are asked for
+ * @param maxMetaSize the largest metadata image fetched
+ * @param busyUnmountWait how long shutdown retries unmounting a busy mount before giving up
+ */
+public record FanotifySettings(int unitSize, int fillAhead, long maxMetaSize, Duration busyUnmountWait) {
+    public static final int DEFAULT_UNIT_SIZE = 1 << 20;
+    public static final int DEFAULT_FILL_AHEAD = 4;
+    public static final long DEFAULT_MAX_META_SIZE = 1L << 30;
+    public static final Duration DEFAULT_BUSY_UNMOUNT_WAIT = Duration.ofSeconds(10);
+    public static final int MAX_FILL_AHEAD = 256;
+
+    public FanotifySettings {
+        if (unitSize < CoreSettings.PAGE_SIZE || unitSize % CoreSettings.PAGE_SIZE != 0) {
+            throw new IllegalArgumentException("unitSize must be a multiple of " + CoreSettings.PAGE_SIZE);
+        }
+        if (fillAhead < 0 || fillAhead > MAX_FILL_AHEAD) {
+            throw new IllegalArgumentException("fillAhead must be 0.." + MAX_FILL_AHEAD);
+        }
+        if (maxMetaSize < 4096) {
+            throw new IllegalArgumentException("maxMetaSize must be at least 4096");
+        }
+    }
+
+    public static FanotifySettings defaults() {
+        return new FanotifySettings(DEFAULT_UNIT_SIZE, DEFAULT_FILL_AHEAD, DEFAULT_MAX_META_SIZE,
+                DEFAULT_BUSY_UNMOUNT_WAIT);
+    }
+
+    public FanotifySettings withFillAhead(int value) {
+        return new FanotifySettings(unitSize, value, maxMetaSize, busyUnmountWait);
+    }
+
+    public FanotifySettings withUnitSize(int value) {
+        return new FanotifySettings(value, fillAhead, maxMetaSize, busyUnmountWait);
+    }
+}

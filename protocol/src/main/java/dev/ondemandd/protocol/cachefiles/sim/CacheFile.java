@@ -1,0 +1,95 @@
+package dev.ondemandd.protocol.cachefiles.sim;
+
+import dev.ondemandd.protocol.nativeio.ErrnoException;
+import dev.ondemandd.protocol.nativeio.NativeFile;
+import dev.ondemandd.protocol.nativeio.Posix;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HexFormat;
+
+/**
+ * The sparse backing file of one cookie under the cache directory (cachefiles' {@code object->file}). Filled
+ * ranges are found the way cachefiles finds them: SEEK_DATA / SEEK_HOLE.
+ */
+final class CacheFile implements AutoCloseable {
+
+    private final Path path;
+    private final NativeFile backing;
+
+    private CacheFile(Path path, NativeFile backing) {
+        this.path = path;
+        this.backing = backing;
+    }
+
+    /** Opens (creating it sparse if new) the file for {@code volume}/{@code cookie} under {@code cacheDir}. */
+    static CacheFile open(Path cacheDir, String volume, byte[] cookie) throws IOException {
+        Path dir = cacheDir.resolve("I" + safeName(volume));
+        Files.createDirectories(dir);
+        Path path = dir.resolve("D" + HexFormat.of().formatHex(cookie));
+        return new CacheFile(path, NativeFile.open(path.toString(), Posix.O_RDWR | Posix.O_CREAT));
+    }
+
+    // Volume keys are text the kernel got from a mount option: keep letters, digits and ",.-_", escape the rest.
+    private static String safeName(String volume) {
+        StringBuilder sb = new StringBuilder();
+        for (byte b : volume.getBytes(StandardCharsets.UTF_8)) {
+            char c = (char) (b & 0xff);
+            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || ",.-_".indexOf(c) >= 0) {
+                sb.append(c);
+            } else {
+                sb.append('%').append(HexFormat.of().withUpperCase().toHexDigits(b));
+            }
+        }
+        return sb.toString();
+    }
+
+    Path path() {
+        return path;
+    }
+
+    /** A new write-only fd on the file, as the anonymous fd of one OPEN. */
+    int openAnonFd() throws ErrnoException {
+        return Posix.open(path.toString(), Posix.O_WRONLY | Posix.O_CLOEXEC);
+    }
+
+    /** Grows the file to {@code size} without allocating; never shrinks what a previous daemon filled. */
+    void ensureSize(long size) throws ErrnoException {
+        if (backing.size() < size) {
+            backing.truncate(size);
+        }
+    }
+
+    /** Whether every byte of {@code [offset, offset + length)} lies in data, not in a hole. */
+    boolean filled(long offset, long length) throws ErrnoException {
+        if (length <= 0) {
+            return true;
+        }
+        // SEEK_HOLE from inside a hole returns the offset itself; past the end it finds nothing (-1).
+        return backing.seekHole(offset) >= offset + length;
+    }
+
+    /** The bytes of {@code [offset, offset + length)}. */
+    byte[] read(long offset, int length) throws ErrnoException {
+        ByteBuffer buf = ByteBuffer.allocateDirect(Math.max(length, 1));
+        buf.limit(length);
+        long at = offset;
+        while (buf.hasRemaining()) {
+            int n = backing.pread(buf, at);
+            if (n == 0) {
+                break;
+            }
+            at += n;
+        }
+        byte[] out = new byte[buf.position()];
+        buf.flip().get(out);
+        return out;
+    }
+
+    @Override
+    public void close() throws ErrnoException {
+        backing.close();
+    }
+}

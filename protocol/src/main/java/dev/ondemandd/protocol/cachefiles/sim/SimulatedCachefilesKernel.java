@@ -1,0 +1,847 @@
+package dev.ondemandd.protocol.cachefiles.sim;
+
+import static dev.ondemandd.protocol.cachefiles.CachefilesConstants.COMMAND_MAX_BYTES;
+import static dev.ondemandd.protocol.cachefiles.CachefilesConstants.COOKIE_KEY_MAX_SIZE;
+import static dev.ondemandd.protocol.cachefiles.CachefilesConstants.MAX_ERRNO;
+import static dev.ondemandd.protocol.cachefiles.CachefilesConstants.OP_CLOSE;
+import static dev.ondemandd.protocol.cachefiles.CachefilesConstants.OP_OPEN;
+import static dev.ondemandd.protocol.cachefiles.CachefilesConstants.OP_READ;
+import static dev.ondemandd.protocol.cachefiles.CachefilesConstants.VOLUME_KEY_MAX_SIZE;
+
+import dev.ondemandd.protocol.cachefiles.CachefilesCodec;
+import dev.ondemandd.protocol.cachefiles.CachefilesDevice;
+import dev.ondemandd.protocol.cachefiles.CachefilesMessage;
+import dev.ondemandd.protocol.cachefiles.CloseMessage;
+import dev.ondemandd.protocol.cachefiles.ObjectFd;
+import dev.ondemandd.protocol.cachefiles.OpenMessage;
+import dev.ondemandd.protocol.cachefiles.ReadMessage;
+import dev.ondemandd.protocol.nativeio.Errno;
+import dev.ondemandd.protocol.nativeio.ErrnoException;
+import dev.ondemandd.protocol.nativeio.PageAlignedBuffers;
+import dev.ondemandd.protocol.nativeio.Posix;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A simulated /dev/cachefiles in on-demand mode that behaves as Linux 6.12's {@code fs/cachefiles/ondemand.c} and
+ * {@code daemon.c} do, for tests and trace replay on machines whose kernel lacks CONFIG_CACHEFILES_ONDEMAND.
+ *
+ * <p>Daemon side ({@link CachefilesDevice}): commands are parsed as cachefiles_daemon_write() parses them
+ * ({@code dir}, {@code tag}, {@code bind ondemand}, {@code copen}, {@code restore}); read() returns 0 before the
+ * bind and when nothing is pending, fails with EMSGSIZE when the pending message does not fit, and hands out
+ * requests cyclically from where the last read stopped, each once. msg_ids are the lowest free index (the
+ * kernel's xarray); object_ids are allocated cyclically in [1, INT_MAX] on every OPEN read. Each OPEN hands over a
+ * real fd, a new one each time, to the object's sparse cache file under the {@code dir}; {@link #adopt} wraps it.
+ * Writes through it need a page-aligned offset (ENOBUFS otherwise, as __cachefiles_prepare_write says);
+ * READ_COMPLETE takes any outstanding msg_id (EINVAL if none), as cachefiles_ondemand_fd_ioctl does.
+ *
+ * <p>Filesystem side: {@link #open} sends an OPEN and waits for copen, {@link #read} returns filled ranges
+ * without a request and otherwise sends a READ, waits for READ_COMPLETE and re-checks the range (a hole left
+ * gives EIO), {@link #close(SimObject)} sends CLOSE. A READ for an object whose fd the daemon closed makes the
+ * next daemon read() send a fresh OPEN first (the kernel's re-open). Closing the device fails every outstanding
+ * request with EIO. Waits have timeouts so a daemon that never answers shows up as {@code Hung}, not as a stuck
+ * test.
+ *
+ * <p>Not modelled: non-on-demand (cachefilesd) mode, culling, cache space limits.
+ */
+public final class SimulatedCachefilesKernel implements CachefilesDevice {
+
+    private static final String DEVICE = "simulated /dev/cachefiles";
+
+    /** The logical block size of a typical backing device; direct I/O lengths and buffers must be multiples. */
+    public static final int DEFAULT_BACKING_BLOCK_SIZE = 512;
+
+    private final int backingBlockSize;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+
+    // struct cachefiles_cache
+    private String rootDir;
+    private String tag;
+    private Path cacheDir;
+    private boolean bound;
+    private boolean closed;
+    private final TreeMap<Integer, Req> reqs = new TreeMap<>();
+    private int reqIdNext;
+    private int objectIdNext = 1;
+    private final Map<Integer, SimObject> objectIds = new HashMap<>();
+    private final Map<Integer, AnonFd> anonFds = new HashMap<>();
+    private final Map<String, CacheFile> files = new HashMap<>();
+
+    private long opensSent;
+    private long readsSent;
+    private long closesSent;
+    private long messagesRead;
+    private long cacheHits;
+    private long readsOk;
+    private long readsEio;
+    private long readsHung;
+    private long fdsHandedOut;
+    private long misalignedWrites;
+    private long unalignedDirectIo;
+    private long writesPastObjectSize;
+    private long emsgsize;
+    private long reopens;
+
+    /** A kernel whose cache directory sits on a device with 512-byte logical blocks. */
+    public SimulatedCachefilesKernel() {
+        this(DEFAULT_BACKING_BLOCK_SIZE);
+    }
+
+    /** @param backingBlockSize the backing device's logical block size (a power of two; 4096 for 4Kn disks) */
+    public SimulatedCachefilesKernel(int backingBlockSize) {
+        if (Integer.bitCount(backingBlockSize) != 1 || backingBlockSize < 512 || backingBlockSize > 65536) {
+            throw new IllegalArgumentException("backing block size " + backingBlockSize);
+        }
+        this.backingBlockSize = backingBlockSize;
+    }
+
+    /** One queued request (struct cachefiles_req). {@code done} completes with 0 or -errno. */
+    private static final class Req {
+        final int opcode;
+        final SimObject object; // null for injected raw messages and READs for unknown objects
+        final long offset;
+        final long length;
+        final int foreignObjectId;
+        final byte[] raw;
+        final CompletableFuture<Integer> done = new CompletableFuture<>();
+        int msgId;
+        boolean isNew = true;
+
+        Req(int opcode, SimObject object, long offset, long length, int foreignObjectId, byte[] raw) {
+            this.opcode = opcode;
+            this.object = object;
+            this.offset = offset;
+            this.length = length;
+            this.foreignObjectId = foreignObjectId;
+            this.raw = raw;
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Daemon side
+
+    @Override
+    public void command(String command) throws IOException {
+        byte[] data = command.getBytes(StandardCharsets.UTF_8);
+        lock.lock();
+        try {
+            if (closed) {
+                throw new ErrnoException("write", DEVICE, Errno.EBADF);
+            }
+            if (data.length > COMMAND_MAX_BYTES) {
+                throw commandError(command, Errno.EOPNOTSUPP);
+            }
+            int end = data.length;
+            for (int i = 0; i < data.length; i++) {
+                if (data[i] == 0) {
+                    throw commandError(command, Errno.EINVAL);
+                }
+            }
+            for (int i = 0; i < data.length; i++) {
+                if (data[i] == '\n') {
+                    if (i == 0) {
+                        throw commandError(command, Errno.EINVAL);
+                    }
+                    end = i;
+                    break;
+                }
+            }
+            String line = new String(data, 0, end, StandardCharsets.UTF_8);
+            int space = 0;
+            while (space < line.length() && !isSpace(line.charAt(space))) {
+                space++;
+            }
+            if (space == 0) {
+                throw commandError(command, Errno.EOPNOTSUPP);
+            }
+            String name = line.substring(0, space);
+            int argStart = space;
+            while (argStart < line.length() && isSpace(line.charAt(argStart))) {
+                argStart++;
+            }
+            String args = line.substring(argStart);
+            int error = run(name, args);
+            if (error != 0) {
+                throw commandError(command, error);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static boolean isSpace(char c) {
+        return c == ' ' || (c >= '\t' && c <= '\r');
+    }
+
+    private static ErrnoException commandError(String command, int errno) {
+        return new ErrnoException("cachefiles command '" + command + "'", errno);
+    }
+
+    /** Runs one command under the lock; returns 0 or the errno the kernel's write() would fail with. */
+    private int run(String name, String args) throws IOException {
+        switch (name) {
+            case "dir" -> {
+                if (args.isEmpty()) {
+                    return Errno.EINVAL;
+                }
+                if (rootDir != null) {
+                    return Errno.EEXIST;
+                }
+                rootDir = args;
+                return 0;
+            }
+            case "tag" -> {
+                if (args.isEmpty()) {
+                    return Errno.EINVAL;
+                }
+                if (tag != null) {
+                    return Errno.EEXIST;
+                }
+                tag = args;
+                return 0;
+            }
+            case "bind" -> {
+                return bind(args);
+            }
+            case "copen" -> {
+                return bound ? copen(args) : Errno.EOPNOTSUPP;
+            }
+            case "restore" -> {
+                if (!bound) {
+                    return Errno.EOPNOTSUPP;
+                }
+                for (Req r : reqs.values()) {
+                    r.isNew = true;
+                }
+                changed.signalAll();
+                return 0;
+            }
+            // Known to the kernel, not modelled here: accepted so a daemon's setup does not fail on them.
+            case "brun", "bcull", "bstop", "frun", "fcull", "fstop", "debug", "secctx", "cull", "inuse" -> {
+                return 0;
+            }
+            default -> {
+                return Errno.EOPNOTSUPP;
+            }
+        }
+    }
+
+    private int bind(String args) throws IOException {
+        if (rootDir == null) {
+            return Errno.EINVAL;
+        }
+        if (bound) {
+            return Errno.EBUSY;
+        }
+        if (args.isEmpty()) {
+            return Errno.EOPNOTSUPP; // a plain cachefilesd cache: not what this simulation models
+        }
+        if (!args.equals("ondemand")) {
+            return Errno.EINVAL;
+        }
+        Path root = Path.of(rootDir);
+        if (!Files.exists(root)) {
+            return Errno.ENOENT;
+        }
+        if (!Files.isDirectory(root)) {
+            return Errno.ENOTDIR;
+        }
+        if (tag == null) {
+            tag = "CacheFiles";
+        }
+        cacheDir = Files.createDirectories(root.resolve("cache"));
+        bound = true;
+        changed.signalAll();
+        return 0;
+    }
+
+    /** cachefiles_ondemand_copen(): {@code <id>,<size or -errno>}. */
+    private int copen(String args) throws IOException {
+        if (args.isEmpty()) {
+            return Errno.EINVAL;
+        }
+        int comma = args.indexOf(',');
+        if (comma < 0) {
+            return Errno.EINVAL;
+        }
+        long id;
+        try {
+            id = KernelNumbers.kstrtoul(args.substring(0, comma));
+        } catch (KernelNumbers.ParseError e) {
+            return e.errno;
+        }
+        Req req = id >= 0 && id <= Integer.MAX_VALUE ? reqs.remove((int) id) : null;
+        if (req == null) {
+            return Errno.EINVAL;
+        }
+        long size;
+        try {
+            size = KernelNumbers.kstrtol(args.substring(comma + 1));
+        } catch (KernelNumbers.ParseError e) {
+            failOpen(req, e.errno);
+            return e.errno;
+        }
+        if (size < 0) {
+            if (size < -MAX_ERRNO) {
+                failOpen(req, Errno.EINVAL);
+                return Errno.EINVAL;
+            }
+            failOpen(req, (int) -size);
+            return 0;
+        }
+        if (req.object != null) {
+            req.object.size = size;
+            req.object.file.ensureSize(size);
+            if (req.object.state != SimObject.State.WITHDRAWN) {
+                req.object.state = SimObject.State.OPEN;
+            }
+        }
+        req.done.complete(0);
+        changed.signalAll();
+        return 0;
+    }
+
+    private void failOpen(Req req, int errno) {
+        if (req.object != null && req.opcode == OP_OPEN && req.object.state != SimObject.State.WITHDRAWN) {
+            req.object.state = SimObject.State.CLOSE;
+        }
+        req.done.complete(-errno);
+    }
+
+    @Override
+    public int read(ByteBuffer dst) throws IOException {
+        lock.lock();
+        try {
+            if (closed) {
+                throw new ErrnoException("read", DEVICE, Errno.EBADF);
+            }
+            if (!bound) {
+                return 0;
+            }
+            Req req = select();
+            if (req == null) {
+                return 0;
+            }
+            int length = req.raw != null ? req.raw.length : CachefilesCodec.encodedLength(message(req, 0, 0));
+            if (length > dst.remaining()) {
+                emsgsize++;
+                throw new ErrnoException("read", DEVICE + " (message of " + length + " bytes)", Errno.EMSGSIZE);
+            }
+            req.isNew = false;
+            reqIdNext = req.msgId + 1;
+            int fd = 0;
+            if (req.opcode == OP_OPEN && req.raw == null) {
+                fd = installAnonFd(req);
+            }
+            if (req.raw != null) {
+                dst.put(req.raw);
+            } else {
+                CachefilesCodec.encode(message(req, fd, objectIdOf(req)), dst);
+            }
+            messagesRead++;
+            if (req.raw != null || req.opcode == OP_CLOSE) {
+                reqs.remove(req.msgId); // CLOSE has no reply; injected raw bytes have none either
+                req.done.complete(0);
+            }
+            return length;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static int objectIdOf(Req req) {
+        return req.object != null ? req.object.objectId : req.foreignObjectId;
+    }
+
+    private static CachefilesMessage message(Req req, int fd, int objectId) {
+        return switch (req.opcode) {
+            case OP_OPEN -> new OpenMessage(req.msgId, objectId, req.object.volumeKey(), req.object.cookieKey(), fd, 0);
+            case OP_READ -> new ReadMessage(req.msgId, objectId, req.offset, req.length);
+            default -> new CloseMessage(req.msgId, objectId);
+        };
+    }
+
+    /** cachefiles_ondemand_get_fd(): a new object_id and a new fd on the cache file. */
+    private int installAnonFd(Req req) throws IOException {
+        int objectId = objectIdNext;
+        while (objectIds.containsKey(objectId)) {
+            objectId = objectId == Integer.MAX_VALUE ? 1 : objectId + 1;
+        }
+        objectIdNext = objectId == Integer.MAX_VALUE ? 1 : objectId + 1;
+        int fd;
+        try {
+            if (req.object.file == null) {
+                req.object.file = cacheFile(req.object.volumeKey(), req.object.cookieKeyShared());
+            }
+            fd = req.object.file.openAnonFd();
+        } catch (ErrnoException e) {
+            reqs.remove(req.msgId);
+            failOpen(req, e.errno());
+            throw e;
+        }
+        objectIds.put(objectId, req.object);
+        req.object.objectId = objectId;
+        anonFds.put(fd, new AnonFd(fd, req.object, objectId));
+        fdsHandedOut++;
+        return fd;
+    }
+
+    /**
+     * cachefiles_ondemand_daemon_read()'s search: the first new request at or after req_id_next, else from 0.
+     * READs of an object whose fd was closed are skipped and the object re-opened (after the search, as the
+     * kernel queues that work).
+     */
+    private Req select() {
+        List<SimObject> reopen = new ArrayList<>();
+        Req pick = scan(reqs.tailMap(reqIdNext, true), reopen);
+        if (pick == null && reqIdNext > 0) {
+            pick = scan(reqs.headMap(reqIdNext, false), reopen);
+        }
+        for (SimObject o : reopen) {
+            o.state = SimObject.State.REOPENING;
+            reopens++;
+            enqueue(new Req(OP_OPEN, o, 0, 0, 0, null));
+            opensSent++;
+        }
+        return pick;
+    }
+
+    private static Req scan(NavigableMap<Integer, Req> range, List<SimObject> reopen) {
+        for (Req r : range.values()) {
+            if (!r.isNew) {
+                continue;
+            }
+            if (r.opcode != OP_READ || r.object == null || r.raw != null) {
+                return r;
+            }
+            if (r.object.state == SimObject.State.CLOSE) {
+                if (!reopen.contains(r.object)) {
+                    reopen.add(r.object);
+                }
+                continue;
+            }
+            if (r.object.state == SimObject.State.REOPENING || reopen.contains(r.object)) {
+                continue;
+            }
+            return r;
+        }
+        return null;
+    }
+
+    private boolean pollable() {
+        for (Req r : reqs.values()) {
+            if (r.isNew && !(r.opcode == OP_READ && r.object != null && r.raw == null
+                    && r.object.state == SimObject.State.REOPENING)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Override
+    public boolean awaitRequest(int timeoutMillis) throws IOException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.max(timeoutMillis, 0));
+        lock.lock();
+        try {
+            while (true) {
+                if (closed) {
+                    throw new ErrnoException("poll", DEVICE, Errno.EBADF);
+                }
+                if (bound && pollable()) {
+                    return true;
+                }
+                if (timeoutMillis < 0) {
+                    changed.await();
+                } else {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        return false;
+                    }
+                    changed.awaitNanos(left);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public ObjectFd adopt(int fd) throws IOException {
+        lock.lock();
+        try {
+            AnonFd anon = anonFds.get(fd);
+            if (anon == null) {
+                throw new ErrnoException("adopt", "fd " + fd + " is no anonymous fd of the " + DEVICE, Errno.EBADF);
+            }
+            return anon;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Closes the device: every outstanding request fails with EIO (cachefiles_flush_reqs). Idempotent. */
+    @Override
+    public void close() throws IOException {
+        lock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            for (Req r : reqs.values()) {
+                r.done.complete(-Errno.EIO);
+            }
+            reqs.clear();
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Closes the cache files the simulation itself holds, once the test is done with the filesystem side. The
+     * anonymous fds stay the daemon's to close.
+     */
+    public void shutdown() throws IOException {
+        close();
+        lock.lock();
+        try {
+            for (CacheFile f : files.values()) {
+                f.close();
+            }
+            files.clear();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The anonymous fd of one OPEN (cachefiles_ondemand_fd_fops). */
+    private final class AnonFd implements ObjectFd {
+        private final int fd;
+        private final SimObject object;
+        private final int objectId;
+        private boolean fdClosed;
+
+        AnonFd(int fd, SimObject object, int objectId) {
+            this.fd = fd;
+            this.object = object;
+            this.objectId = objectId;
+        }
+
+        @Override
+        public int fd() {
+            return fd;
+        }
+
+        @Override
+        public void write(ByteBuffer src, long offset) throws IOException {
+            lock.lock();
+            try {
+                if (fdClosed) {
+                    throw new ErrnoException("pwrite", "closed anonymous fd " + fd, Errno.EBADF);
+                }
+                if (object.state == SimObject.State.WITHDRAWN) {
+                    throw new ErrnoException("pwrite", "anonymous fd " + fd + " of a withdrawn object", Errno.ENOBUFS);
+                }
+                if (!PageAlignedBuffers.isAligned(offset)) {
+                    misalignedWrites++;
+                    throw new ErrnoException("pwrite", "anonymous fd " + fd + " at unaligned offset " + offset,
+                            Errno.ENOBUFS);
+                }
+                // Then the backing filesystem's direct I/O (ext4/xfs, iomap_dio_bio_iter) checks length and memory.
+                if ((src.remaining() & (backingBlockSize - 1)) != 0
+                        || !PageAlignedBuffers.isAligned(src, backingBlockSize)) {
+                    unalignedDirectIo++;
+                    throw new ErrnoException("pwrite", "anonymous fd " + fd + ": direct I/O of " + src.remaining()
+                            + " bytes needs a length and buffer aligned to " + backingBlockSize, Errno.EINVAL);
+                }
+                // The page holding the end may be written whole (direct I/O writes pages); beyond it is a bug.
+                if (object.size >= 0 && offset + src.remaining() > PageAlignedBuffers.roundUp(object.size)) {
+                    writesPastObjectSize++;
+                }
+            } finally {
+                lock.unlock();
+            }
+            Posix.pwriteFully(fd, src, offset);
+        }
+
+        @Override
+        public void readComplete(int msgId) throws IOException {
+            lock.lock();
+            try {
+                if (fdClosed) {
+                    throw new ErrnoException("ioctl", "closed anonymous fd " + fd, Errno.EBADF);
+                }
+                Req req = closed ? null : reqs.remove(msgId);
+                if (req == null) {
+                    throw new ErrnoException("ioctl(CACHEFILES_IOC_READ_COMPLETE)",
+                            "msg_id " + Integer.toUnsignedString(msgId) + " is not outstanding", Errno.EINVAL);
+                }
+                req.done.complete(0);
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /** cachefiles_ondemand_fd_release(): the object is closed and its unread CLOSE requests dropped. */
+        @Override
+        public void close() throws IOException {
+            lock.lock();
+            try {
+                if (fdClosed) {
+                    return;
+                }
+                fdClosed = true;
+                anonFds.remove(fd);
+                objectIds.remove(objectId);
+                if (object.objectId == objectId && object.state != SimObject.State.WITHDRAWN) {
+                    object.state = SimObject.State.CLOSE;
+                }
+                reqs.values().removeIf(r -> {
+                    boolean flush = r.isNew && r.opcode == OP_CLOSE && r.object == object;
+                    if (flush) {
+                        r.done.complete(0);
+                    }
+                    return flush;
+                });
+                changed.signalAll();
+            } finally {
+                lock.unlock();
+            }
+            Posix.close(fd);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Filesystem side
+
+    /**
+     * Looks a cookie up, as EROFS does at mount time: sends an OPEN and waits for the daemon's copen.
+     *
+     * @param volumeKey the volume key without NUL (EROFS: {@code erofs,<domain_id or fsid>})
+     * @param cookieKey the cookie key (EROFS: the fsid, or a device tag)
+     */
+    public OpenResult open(String volumeKey, byte[] cookieKey, Duration timeout) throws IOException {
+        byte[] volume = volumeKey.getBytes(StandardCharsets.UTF_8);
+        if (volume.length + 1 > VOLUME_KEY_MAX_SIZE || volumeKey.indexOf('\0') >= 0
+                || cookieKey.length > COOKIE_KEY_MAX_SIZE) {
+            throw new IllegalArgumentException("keys beyond what fscache allows");
+        }
+        SimObject object;
+        Req req;
+        lock.lock();
+        try {
+            if (closed) {
+                return new OpenResult.Failed(Errno.EIO);
+            }
+            object = new SimObject(volumeKey, cookieKey);
+            req = enqueue(new Req(OP_OPEN, object, 0, 0, 0, null));
+            opensSent++;
+        } finally {
+            lock.unlock();
+        }
+        Integer result = await(req, timeout);
+        if (result == null) {
+            return new OpenResult.Hung(timeout);
+        }
+        if (result != 0) {
+            return new OpenResult.Failed(-result);
+        }
+        // Completed without a copen (a READ_COMPLETE on the OPEN's msg_id): the lookup does not get an object.
+        return object.isOpen() ? new OpenResult.Opened(object, object.size) : new OpenResult.Failed(Errno.EIO);
+    }
+
+    /** The cookie's cache file, opened when its first OPEN is read (after the bind, so the directory is known). */
+    private CacheFile cacheFile(String volume, byte[] cookie) throws IOException {
+        String key = volume + "\0" + HexFormat.of().formatHex(cookie);
+        CacheFile file = files.get(key);
+        if (file == null) {
+            file = CacheFile.open(cacheDir, volume, cookie);
+            files.put(key, file);
+        }
+        return file;
+    }
+
+    /**
+     * Reads {@code [offset, offset + length)} of an open object, as EROFS reading through fscache: filled ranges
+     * are returned without a request; otherwise a READ goes to the daemon and, once completed, the range is
+     * checked again. The range is cut at the object's size.
+     */
+    public ReadResult read(SimObject object, long offset, long length, Duration timeout) throws IOException {
+        if (offset < 0 || length < 0 || length > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("range " + offset + "+" + length);
+        }
+        Req req;
+        int len;
+        lock.lock();
+        try {
+            if (object.state == SimObject.State.WITHDRAWN) {
+                throw new IllegalStateException(object + " was closed by the filesystem");
+            }
+            if (object.size < 0) {
+                throw new IllegalStateException(object + " was never opened");
+            }
+            len = (int) Math.max(0, Math.min(length, object.size - offset));
+            if (closed) {
+                readsEio++;
+                return new ReadResult.Failed(Errno.EIO);
+            }
+            if (object.file.filled(offset, len)) {
+                cacheHits++;
+                return new ReadResult.Data(object.file.read(offset, len), true);
+            }
+            req = enqueue(new Req(OP_READ, object, offset, len, 0, null));
+            readsSent++;
+        } finally {
+            lock.unlock();
+        }
+        Integer result = await(req, timeout);
+        lock.lock();
+        try {
+            if (result == null) {
+                readsHung++;
+                return new ReadResult.Hung(timeout);
+            }
+            if (result == 0 && !closed && object.file.filled(offset, len)) {
+                readsOk++;
+                return new ReadResult.Data(object.file.read(offset, len), false);
+            }
+            readsEio++;
+            return new ReadResult.Failed(result != 0 ? -result : Errno.EIO);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The filesystem lets go of the object (unmount, or cookie relinquished): a CLOSE is sent if the daemon has it
+     * open. Writes through its anonymous fd fail with ENOBUFS from now on.
+     */
+    public void close(SimObject object) {
+        lock.lock();
+        try {
+            if (object.state == SimObject.State.WITHDRAWN) {
+                return;
+            }
+            if (object.state == SimObject.State.OPEN && !closed) {
+                enqueue(new Req(OP_CLOSE, object, 0, 0, 0, null));
+                closesSent++;
+            }
+            object.state = SimObject.State.WITHDRAWN;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Fault hooks
+
+    /** Queues a READ nobody waits for (e.g. a duplicate of one in flight). @return its msg_id */
+    public int injectRead(SimObject object, long offset, long length) {
+        return injectReq(new Req(OP_READ, object, offset, length, 0, null));
+    }
+
+    /** Queues a READ for an object_id the daemon never saw. @return its msg_id */
+    public int injectReadForUnknownObject(int objectId, long offset, long length) {
+        return injectReq(new Req(OP_READ, null, offset, length, objectId, null));
+    }
+
+    /** Queues raw bytes read() hands out verbatim (malformed messages); they expect no answer. @return the slot */
+    public int injectRaw(byte[] message) {
+        return injectReq(new Req(-1, null, 0, 0, 0, message.clone()));
+    }
+
+    private int injectReq(Req req) {
+        lock.lock();
+        try {
+            if (closed) {
+                throw new IllegalStateException("the " + DEVICE + " is closed");
+            }
+            return enqueue(req).msgId;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+
+    /** Queues a request at the lowest free msg_id, as the kernel's xarray allocation does. Under the lock. */
+    private Req enqueue(Req req) {
+        int id = 0;
+        while (reqs.containsKey(id)) {
+            id++;
+        }
+        req.msgId = id;
+        reqs.put(id, req);
+        changed.signalAll();
+        return req;
+    }
+
+    /** The request's result, or null if the timeout passed first. */
+    private static Integer await(Req req, Duration timeout) throws IOException {
+        try {
+            return req.done.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted waiting for the daemon");
+        } catch (ExecutionException e) {
+            throw new IOException(e.getCause());
+        }
+    }
+
+    /** The counters so far. */
+    public SimStats stats() {
+        lock.lock();
+        try {
+            return new SimStats(opensSent, readsSent, closesSent, messagesRead, cacheHits, readsOk, readsEio, readsHung,
+                    fdsHandedOut, anonFds.size(), misalignedWrites, unalignedDirectIo, writesPastObjectSize, emsgsize,
+                    reopens, reqs.size());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The tag the daemon set (CacheFiles by default once bound); null before. */
+    public String tag() {
+        lock.lock();
+        try {
+            return tag;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Where the cache files live (under the {@code dir} the daemon gave); null before the bind. */
+    public Path cacheDirectory() {
+        lock.lock();
+        try {
+            return bound ? cacheDir : null;
+        } finally {
+            lock.unlock();
+        }
+    }
+}
