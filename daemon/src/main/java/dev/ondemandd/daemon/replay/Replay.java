@@ -7,12 +7,15 @@ import dev.ondemandd.daemon.core.CoreListener;
 import dev.ondemandd.daemon.core.CoreSettings;
 import dev.ondemandd.daemon.frontend.cachefiles.CachefilesService;
 import dev.ondemandd.daemon.trace.Trace;
+import dev.ondemandd.protocol.cachefiles.sim.SimStats;
 import dev.ondemandd.protocol.cachefiles.sim.SimulatedCachefilesKernel;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 
@@ -42,16 +45,39 @@ public final class Replay {
         try (Sources serving = Sources.open(config); Sources checking = Sources.open(config)) {
             SimulatedCachefilesKernel kernel = new SimulatedCachefilesKernel();
             CachefilesService service = new CachefilesService(kernel, settings, serving.resolver(), listener);
+            ReplayReport report;
             try {
                 service.start(cacheDir.toString(), "replay");
-                return new ReplayEngine(new SimulatedReaderSide(kernel, wait), checking.resolver(), speed, observer)
+                report = new ReplayEngine(new SimulatedReaderSide(kernel, wait), checking.resolver(), speed, observer)
                         .run(trace);
             } finally {
                 service.close();
             }
+            return report.withFailures(kernelComplaints(kernel.stats()));
         } finally {
             deleteTree(cacheDir);
         }
+    }
+
+    /** What the simulated kernel saw the daemon do wrong, as the real kernel would have suffered it. */
+    static List<String> kernelComplaints(SimStats stats) {
+        List<String> problems = new ArrayList<>();
+        if (stats.fdsOpen() != 0) {
+            problems.add("kernel: " + stats.fdsOpen() + " anonymous fds still open after shutdown");
+        }
+        if (stats.misalignedWrites() != 0) {
+            problems.add("kernel: " + stats.misalignedWrites() + " writes at an offset that is not page aligned");
+        }
+        if (stats.unalignedDirectIo() != 0) {
+            problems.add("kernel: " + stats.unalignedDirectIo() + " writes of a length or buffer direct I/O refuses");
+        }
+        if (stats.writesPastObjectSize() != 0) {
+            problems.add("kernel: " + stats.writesPastObjectSize() + " writes past the end of their object");
+        }
+        if (stats.emsgsize() != 0) {
+            problems.add("kernel: " + stats.emsgsize() + " reads with a buffer too small for a message");
+        }
+        return problems;
     }
 
     private static Duration max(Duration a, Duration b) {

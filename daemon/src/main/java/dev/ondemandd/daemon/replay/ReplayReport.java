@@ -26,6 +26,18 @@ public record ReplayReport(long opens, long reads, long closes, long bytes, long
         findings = List.copyOf(findings);
     }
 
+    /** This report with {@code problems} added as failures. */
+    public ReplayReport withFailures(List<String> problems) {
+        List<String> all = new java.util.ArrayList<>(findings);
+        for (String problem : problems) {
+            if (all.size() < MAX_FINDINGS) {
+                all.add(problem);
+            }
+        }
+        return new ReplayReport(opens, reads, closes, bytes, failures + problems.size(), mismatches, elapsedNanos,
+                readLatencyP50Nanos, readLatencyP99Nanos, all);
+    }
+
     public long requests() {
         return opens + reads + closes;
     }

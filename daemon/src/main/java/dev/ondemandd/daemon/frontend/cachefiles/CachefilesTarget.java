@@ -1,6 +1,7 @@
 package dev.ondemandd.daemon.frontend.cachefiles;
 
 import dev.ondemandd.daemon.core.CacheTarget;
+import dev.ondemandd.daemon.core.CoreSettings;
 import dev.ondemandd.protocol.cachefiles.ObjectFd;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -11,6 +12,9 @@ import java.nio.ByteBuffer;
  */
 final class CachefilesTarget implements CacheTarget {
 
+    private static final int PAGE = CoreSettings.PAGE_SIZE;
+    private static final byte[] ZEROS = new byte[PAGE];
+
     private final ObjectFd fd;
     private boolean closed;
 
@@ -18,8 +22,18 @@ final class CachefilesTarget implements CacheTarget {
         this.fd = fd;
     }
 
+    /**
+     * Writes whole pages: the kernel writes the cache file with direct I/O, which refuses a length that is not
+     * a multiple of the backing device's block, so the object's last page is padded with zeros (the core's
+     * buffers are whole pages, so there is room).
+     */
     @Override
     public void write(ByteBuffer src, long offset) throws IOException {
+        int end = src.limit();
+        int padded = (int) Math.min(src.capacity(), ((long) end + PAGE - 1) / PAGE * PAGE);
+        if (padded != end) {
+            src.limit(padded).put(end, ZEROS, 0, padded - end);
+        }
         // The core holds a reference across every write, so the fd is open here.
         fd.write(src, offset);
     }

@@ -70,7 +70,10 @@ class CachefilesFrontendTest {
         device.send(new ReadMessage(2, 7, 8192, 1808));
         FakeDevice.FakeFd fd = device.fds.get(40);
         await().atMost(Duration.ofSeconds(5)).until(() -> fd.completed.contains(2));
-        assertThat(fd.writes.get(8192L)).isEqualTo(Arrays.copyOfRange(content, 8192, 10_000));
+        byte[] lastPage = fd.writes.get(8192L);
+        assertThat(lastPage).as("direct I/O writes whole pages").hasSize(4096);
+        assertThat(Arrays.equals(lastPage, 0, 1808, content, 8192, 10_000)).as("the object's last bytes").isTrue();
+        assertThat(Arrays.copyOfRange(lastPage, 1808, 4096)).as("padded with zeros").containsOnly(0);
 
         device.send(new CloseMessage(3, 7));
         await().atMost(Duration.ofSeconds(5)).until(() -> fd.closed);
