@@ -121,8 +121,8 @@ public final class HttpTransport implements AutoCloseable {
     }
 
     /**
-     * Sends {@code method uri} with {@code headers}, following redirects and retrying once on a 401 when the
-     * authorizer got new credentials. A 2xx body goes to {@code onSuccess}; any other body is discarded and
+     * Sends {@code method uri} with {@code headers}, following redirects and, on a 401, trying again when the
+     * authorizer got new credentials: once after a challenge to an anonymous request, once after a refresh. A 2xx body goes to {@code onSuccess}; any other body is discarded and
      * the caller reads the status. Each request, body included, runs under the request timeout and one
      * permit of the source's concurrency limit.
      */
@@ -132,7 +132,9 @@ public final class HttpTransport implements AutoCloseable {
         {
             URI current = uri;
             boolean authAllowed = true;
-            boolean reauthorized = false;
+            // One 401 answered by a challenge (nothing was sent) and one by a refresh (what was sent failed).
+            boolean challenged = false;
+            boolean refreshed = false;
             for (int hop = 0; ; ) {
                 Optional<String> authorization = authAllowed ? auth.authorization() : Optional.empty();
                 HttpRequest.Builder rb = HttpRequest.newBuilder(current).method(method, HttpRequest.BodyPublishers.noBody())
@@ -159,8 +161,13 @@ public final class HttpTransport implements AutoCloseable {
                     current = next;
                     continue;
                 }
-                if (status == 401 && authAllowed && !reauthorized && auth.unauthorized(response.headers(), authorization)) {
-                    reauthorized = true;
+                if (status == 401 && authAllowed && !(authorization.isEmpty() ? challenged : refreshed)
+                        && auth.unauthorized(response.headers(), authorization)) {
+                    if (authorization.isEmpty()) {
+                        challenged = true;
+                    } else {
+                        refreshed = true;
+                    }
                     continue;
                 }
                 return new Exchange<>(current, response);

@@ -62,6 +62,7 @@ public final class RangeServer implements AutoCloseable {
     private volatile boolean alwaysIgnoreRanges;
     private volatile boolean headAllowed = true;
     private volatile long latencyMillis;
+    private volatile java.nio.file.Path root;
 
     public RangeServer() throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
@@ -82,6 +83,12 @@ public final class RangeServer implements AutoCloseable {
     /** Answers requests for {@code path} with a 307 to {@code target}. */
     public RangeServer redirect(String path, URI target) {
         redirects.put(path, target);
+        return this;
+    }
+
+    /** Serves files under {@code dir} for paths with no object put (as object storage behind a registry). */
+    public RangeServer root(java.nio.file.Path dir) {
+        root = dir;
         return this;
     }
 
@@ -139,6 +146,13 @@ public final class RangeServer implements AutoCloseable {
             return;
         }
         byte[] body = objects.get(path);
+        java.nio.file.Path dir = root;
+        if (body == null && dir != null && !path.contains("..")) {
+            java.nio.file.Path file = dir.resolve(path.substring(1));
+            if (java.nio.file.Files.isRegularFile(file)) {
+                body = java.nio.file.Files.readAllBytes(file);
+            }
+        }
         if (body == null) {
             ex.sendResponseHeaders(404, -1);
             return;
