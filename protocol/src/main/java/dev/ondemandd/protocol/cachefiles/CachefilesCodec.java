@@ -46,15 +46,17 @@ public final class CachefilesCodec {
      * On success the position moves to the limit; on failure it is left where it was.
      */
     public static CachefilesMessage decode(ByteBuffer src) throws MalformedMessageException {
-        ByteBuffer b = src.slice().order(NATIVE);
-        int n = b.remaining();
+        // Absolute reads from the position, in native order whatever src's order: no view buffer per message.
+        ByteBuffer b = src;
+        int p = src.position();
+        int n = src.remaining();
         if (n < MSG_HEADER_SIZE) {
             throw drop(Reason.TRUNCATED_HEADER, -1, 0, 0, "read " + n + " bytes, a header is " + MSG_HEADER_SIZE);
         }
-        int msgId = b.getInt(0);
-        int opcode = b.getInt(4);
-        long len = Integer.toUnsignedLong(b.getInt(8));
-        int objectId = b.getInt(12);
+        int msgId = i32(b, p);
+        int opcode = i32(b, p + 4);
+        long len = Integer.toUnsignedLong(i32(b, p + 8));
+        int objectId = i32(b, p + 12);
         if (n > MSG_MAX_SIZE) {
             throw answerable(Reason.TOO_LONG, opcode, msgId, objectId, -1,
                     "read " + n + " bytes, more than CACHEFILES_MSG_MAX_SIZE " + MSG_MAX_SIZE);
@@ -64,8 +66,8 @@ public final class CachefilesCodec {
                     "header len " + len + " but read " + n + " bytes");
         }
         CachefilesMessage message = switch (opcode) {
-            case OP_OPEN -> decodeOpen(b, n, msgId, objectId);
-            case OP_READ -> decodeRead(b, n, msgId, objectId);
+            case OP_OPEN -> decodeOpen(b, p, n, msgId, objectId);
+            case OP_READ -> decodeRead(b, p, n, msgId, objectId);
             case OP_CLOSE -> decodeClose(n, msgId, objectId);
             default -> throw drop(Reason.UNKNOWN_OPCODE, opcode, msgId, objectId,
                     "opcode " + Integer.toUnsignedString(opcode));
@@ -74,16 +76,28 @@ public final class CachefilesCodec {
         return message;
     }
 
-    private static OpenMessage decodeOpen(ByteBuffer b, int n, int msgId, int objectId)
+    /** A u32/s32 at absolute {@code index}, in native order whatever {@code b}'s order. */
+    private static int i32(ByteBuffer b, int index) {
+        int v = b.getInt(index);
+        return b.order() == NATIVE ? v : Integer.reverseBytes(v);
+    }
+
+    /** A u64/s64 at absolute {@code index}, in native order whatever {@code b}'s order. */
+    private static long i64(ByteBuffer b, int index) {
+        long v = b.getLong(index);
+        return b.order() == NATIVE ? v : Long.reverseBytes(v);
+    }
+
+    private static OpenMessage decodeOpen(ByteBuffer b, int p, int n, int msgId, int objectId)
             throws MalformedMessageException {
         if (n < OPEN_KEYS_OFFSET) {
             throw answerable(Reason.TRUNCATED_OPEN, OP_OPEN, msgId, objectId, -1,
                     "OPEN of " + n + " bytes, its fixed part ends at " + OPEN_KEYS_OFFSET);
         }
-        long volumeKeySize = Integer.toUnsignedLong(b.getInt(MSG_HEADER_SIZE));
-        long cookieKeySize = Integer.toUnsignedLong(b.getInt(MSG_HEADER_SIZE + 4));
-        long rawFd = Integer.toUnsignedLong(b.getInt(MSG_HEADER_SIZE + 8));
-        int flags = b.getInt(MSG_HEADER_SIZE + 12);
+        long volumeKeySize = Integer.toUnsignedLong(i32(b, p + MSG_HEADER_SIZE));
+        long cookieKeySize = Integer.toUnsignedLong(i32(b, p + MSG_HEADER_SIZE + 4));
+        long rawFd = Integer.toUnsignedLong(i32(b, p + MSG_HEADER_SIZE + 8));
+        int flags = i32(b, p + MSG_HEADER_SIZE + 12);
         // The fd is in our table whatever else is wrong: hand it back for closing if it is a plausible fd.
         int fd = rawFd <= Integer.MAX_VALUE ? (int) rawFd : -1;
         if (fd < 0) {
@@ -102,7 +116,7 @@ public final class CachefilesCodec {
             throw answerable(Reason.COOKIE_KEY_TOO_LONG, OP_OPEN, msgId, objectId, fd,
                     "cookie_key_size " + cookieKeySize + " > " + COOKIE_KEY_MAX_SIZE);
         }
-        int volumeStart = OPEN_KEYS_OFFSET;
+        int volumeStart = p + OPEN_KEYS_OFFSET;
         int volumeChars = (int) volumeKeySize - 1;
         if (b.get(volumeStart + volumeChars) != 0) {
             throw answerable(Reason.BAD_VOLUME_KEY, OP_OPEN, msgId, objectId, fd, "volume key lacks its NUL");
@@ -128,15 +142,15 @@ public final class CachefilesCodec {
         return new OpenMessage(msgId, objectId, volumeKey, cookieKey, fd, flags);
     }
 
-    private static ReadMessage decodeRead(ByteBuffer b, int n, int msgId, int objectId)
+    private static ReadMessage decodeRead(ByteBuffer b, int p, int n, int msgId, int objectId)
             throws MalformedMessageException {
         if (n != READ_MSG_SIZE) {
             throw answerable(Reason.BAD_SIZE, OP_READ, msgId, objectId, -1,
                     "READ of " + n + " bytes, expected " + READ_MSG_SIZE);
         }
         checkObjectId(OP_READ, msgId, objectId, -1);
-        long off = b.getLong(MSG_HEADER_SIZE);
-        long len = b.getLong(MSG_HEADER_SIZE + 8);
+        long off = i64(b, p + MSG_HEADER_SIZE);
+        long len = i64(b, p + MSG_HEADER_SIZE + 8);
         // u64 values above Long.MAX_VALUE read as negative; an end past Long.MAX_VALUE cannot be a file offset.
         if (off < 0 || len < 0 || off > Long.MAX_VALUE - len) {
             throw answerable(Reason.BAD_RANGE, OP_READ, msgId, objectId, -1,
