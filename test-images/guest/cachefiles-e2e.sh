@@ -1,0 +1,266 @@
+#!/bin/bash
+# cachefiles-e2e.sh JAR IMAGES — runs INSIDE the test VM (test-images/vm-run), as root, with JAVA_HOME set.
+# Serves the make-images test images (IMAGES holds manifest.json) with `ondemandd run` over /dev/cachefiles,
+# mounts them with EROFS in fscache mode and checks what the kernel sees. Each check prints one line
+#   @@CHECK <name> PASS|FAIL <seconds> <detail>
+# which the JUnit side (kernel-tests) turns into one test each. Recorded traces are printed at the end between
+# @@TRACE-BEGIN <name> / @@TRACE-END as gzip+base64, the daemon's logs likewise as @@LOG-BEGIN/@@LOG-END.
+set -u
+JAR="$(realpath "$1")"; IMAGES="$(realpath "$2")"
+JAVA="${JAVA_HOME:?JAVA_HOME must point at a JDK 21+}/bin/java"
+W=/scratch/e2e
+DEADLINE_S=10          # the daemon's readDeadline in this run
+mkdir -p "$W/cache" "$W/src" /mnt
+cd /
+
+T0=$(date +%s.%N)
+since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
+FAILED=0
+# check NAME CMD... — runs CMD in this shell (it may start the daemon), prints the check line; CMD's output is
+# shown indented, its last line is the detail.
+check() {
+    local name="$1"; shift
+    local t rc; t=$(date +%s.%N)
+    "$@" >"$W/check.out" 2>&1; rc=$?
+    sed "s/^/  [$name] /" "$W/check.out"
+    local detail; detail="$(tail -1 "$W/check.out")"
+    if [ $rc -eq 0 ]; then echo "@@CHECK $name PASS $(since "$t") $detail"
+    else echo "@@CHECK $name FAIL $(since "$t") $detail"; FAILED=$((FAILED + 1)); fi
+    return $rc
+}
+alive() {   # alive PID — running and not a zombie waiting to be reaped
+    local state; state=$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null) || return 1
+    [ -n "$state" ] && [ "$state" != Z ]
+}
+tag_of() {   # tag_of IMAGE SLOT — the device slot's tag from the manifest
+    python3 -c 'import json,sys; m=json.load(open(sys.argv[1]))
+print(next(i for i in m["images"] if i["name"]==sys.argv[2])["blobs"][int(sys.argv[3])]["tag"])' \
+        "$IMAGES/manifest.json" "$1" "$2"
+}
+LAYER1_TAG="$(tag_of layers 0)"; LAYER2_TAG="$(tag_of layers 1)"
+
+# Cookie -> source file. The image's own cookie is its fsid; a blob's is its device= name or its slot tag.
+cp "$IMAGES/large/blob.img" "$W/src/fail-blob.img"       # truncated mid-test: a source failing mid-read
+cp "$IMAGES/large/blob.img" "$W/src/zero-blob.img"       # zeroed after caching: any refetch would show
+cp "$IMAGES/large/meta.erofs" "$W/src/zero-meta.erofs"
+SOURCES=(
+    single "single/meta.erofs"   chunked "chunked/meta.erofs"   chunked-blob "chunked/blob.img"
+    layers "layers/meta.erofs"   "$LAYER1_TAG" "layers/layer1.erofs"   "$LAYER2_TAG" "layers/layer2.erofs"
+    compressed "compressed/meta.erofs"   small "small/meta.erofs"
+    large "large/meta.erofs"     large-blob "large/blob.img"
+    dom-a "chunked/meta.erofs"   dom-b "chunked/meta.erofs"   shared-blob "chunked/blob.img"
+    failing "large/meta.erofs"   fail-blob "$W/src/fail-blob.img"
+    zero "$W/src/zero-meta.erofs" zero-blob "$W/src/zero-blob.img"
+    term "large/meta.erofs"      term-blob "large/blob.img"   term-small "small/meta.erofs"
+    chunked2 "chunked/meta.erofs"
+)
+config() {
+    printf '{"cachefiles": {"dir": "%s/cache"},\n "dispatcher": {"readDeadline": "%ss"},\n "sources": [' "$W" "$DEADLINE_S"
+    local i sep=""
+    for ((i = 0; i < ${#SOURCES[@]}; i += 2)); do
+        local f="${SOURCES[i+1]}"; [ "${f#/}" = "$f" ] && f="$IMAGES/$f"
+        printf '%s\n  {"volume": "erofs,*", "cookie": "%s", "url": "file://%s"}' "$sep" "${SOURCES[i]}" "$f"; sep=","
+    done
+    printf ']}\n'
+}
+config >"$W/config.json"
+
+DPID=""
+start_daemon() {   # start_daemon NAME — starts `ondemandd run`, waits until the cache is bound
+    local name="$1" t; t=$(date +%s.%N)
+    "$JAVA" -jar "$JAR" run --config "$W/config.json" --record-trace "$W/trace-$name.jsonl" \
+        >"$W/daemon-$name.log" 2>&1 &
+    DPID=$!
+    local i
+    for ((i = 0; i < 1200; i++)); do
+        # bound: the daemon holds /dev/cachefiles and fscache lists an active cache
+        if [ "$(readlink /proc/$DPID/fd/* 2>/dev/null | grep -c '^/dev/cachefiles$')" -gt 0 ] \
+                && grep -Eq ' A [^ ]+$' /proc/fs/netfs/caches 2>/dev/null; then
+            echo "daemon $DPID bound after $(since "$t") s"; return 0
+        fi
+        alive "$DPID" || { echo "daemon exited before binding:"; tail -20 "$W/daemon-$name.log"; return 1; }
+        sleep 0.1
+    done
+    echo "daemon did not bind within 120 s"; return 1
+}
+stop_daemon() {   # stop_daemon — SIGTERM, waits (bounded) and reports the exit status
+    kill -TERM "$DPID" 2>/dev/null
+    local i
+    for ((i = 0; i < 300; i++)); do
+        alive "$DPID" || break
+        sleep 0.1
+    done
+    if alive "$DPID"; then echo "daemon still running 30 s after SIGTERM"; kill -KILL "$DPID"; wait "$DPID"; return 1; fi
+    wait "$DPID"; local rc=$?
+    echo "daemon exited with status $rc"
+    [ $rc -eq 0 ] || [ $rc -eq 143 ]
+}
+anon_fds() {   # the daemon's anonymous cachefiles object fds (one per open object)
+    local n=0 l
+    for l in /proc/$DPID/fd/*; do
+        [ "$(readlink "$l" 2>/dev/null)" = "anon_inode:[cachefiles]" ] && n=$((n + 1))
+    done
+    echo "$n"
+}
+wait_anon_fds() {   # wait_anon_fds N — waits up to 10 s for the count to reach N
+    local i n
+    for ((i = 0; i < 100; i++)); do n=$(anon_fds); [ "$n" = "$1" ] && { echo "$n anon fds"; return 0; }; sleep 0.1; done
+    echo "expected $1 anon fds, daemon holds $n"; return 1
+}
+mount_image() {   # mount_image DIR OPTIONS — bounded: a mount the daemon never answers must not hang the run
+    mkdir -p "$1"
+    timeout 60 mount -t erofs none -o "$2" "$1"
+}
+verify_tree() {   # verify_tree DIR IMAGE — every file's sha256 against the source tree's
+    local n; n=$(wc -l <"$IMAGES/$2/files.sha256")
+    (cd "$1" && sha256sum --quiet --strict -c "$IMAGES/$2/files.sha256") || return 1
+    local bytes; bytes=$(du -sb "$IMAGES/$2/tree" | cut -f1)
+    echo "$n files, $bytes bytes verified"
+}
+mount_verify() {   # mount_verify IMAGE OPTIONS
+    mount_image "/mnt/$1" "$2" || { echo "mount -o $2 failed"; return 1; }
+    verify_tree "/mnt/$1" "$1"
+}
+
+echo "kernel $(uname -r); images $IMAGES; jar $JAR"
+echo "@@KERNEL $(uname -r)"
+
+# --- session 1: one image alone, its trace small enough to keep as a fixture ---------------------------
+check daemon-binds start_daemon chunked || { echo "@@ABORT daemon did not start"; cat "$W/daemon-chunked.log"; exit 1; }
+check chunked-sha256 mount_verify chunked "fsid=chunked,device=chunked-blob"
+check chunked-anon-fds wait_anon_fds 2
+umount /mnt/chunked
+check umount-closes-anon-fds wait_anon_fds 0
+check daemon-stops-cleanly stop_daemon
+
+# --- session 2: every image, sharing, cache reuse, failures, SIGTERM ------------------------------------
+check daemon-rebinds start_daemon all || { echo "@@ABORT daemon did not start again"; cat "$W/daemon-all.log"; exit 1; }
+check single-sha256 mount_verify single "fsid=single"
+check layers-sha256-by-tags mount_verify layers "fsid=layers"
+check compressed-sha256 mount_verify compressed "fsid=compressed"
+check small-sha256 mount_verify small "fsid=small"
+large_cold() {
+    local t; t=$(date +%s.%N)
+    mount_verify large "fsid=large,device=large-blob" >/dev/null || return 1
+    local s; s=$(since "$t")
+    awk -v s="$s" -v b="$(du -sb "$IMAGES/large/tree" | cut -f1)" 'BEGIN { printf "%d bytes cold in %s s: %.1f MiB/s\n", b, s, b / 1048576 / s }'
+}
+check large-sha256-cold large_cold
+# single 1 + layers 3 + compressed 1 + small 1 + large 2
+check anon-fd-per-object wait_anon_fds 8
+
+shared_domain() {
+    mount_verify dom-a "fsid=dom-a,domain_id=shared,device=shared-blob" >/dev/null || { echo "first mount in the domain failed"; return 1; }
+    mkdir -p /mnt/dom-b
+    mount_image /mnt/dom-b "fsid=dom-b,domain_id=shared,device=shared-blob" || { echo "second mount in the domain failed"; return 1; }
+    verify_tree /mnt/dom-b chunked >/dev/null || { echo "second mount's files differ"; return 1; }
+    # dom-a, dom-b and ONE shared-blob object: the blob is opened once for both mounts
+    wait_anon_fds 11 >/dev/null || { echo "expected 11 anon fds (3 new: two images, one shared blob), got $(anon_fds)"; return 1; }
+    echo "two mounts in domain 'shared' verified; the blob is opened once"
+}
+check domain-shares-blob shared_domain
+
+unmount_all() {
+    local m
+    for m in single layers compressed small large dom-a dom-b; do umount "/mnt/$m" || { echo "umount /mnt/$m failed"; return 1; }; done
+    wait_anon_fds 0
+}
+check umount-all-closes-anon-fds unmount_all
+
+remount_from_cache() {
+    # Cache the image, then zero its sources: any byte fetched again would fail the sha256 check.
+    mount_verify zero "fsid=zero,device=zero-blob" >/dev/null || { echo "first mount failed"; return 1; }
+    umount /mnt/zero
+    wait_anon_fds 0 >/dev/null || return 1
+    local size; size=$(stat -c %s "$W/src/zero-blob.img")
+    truncate -s 0 "$W/src/zero-blob.img"; truncate -s "$size" "$W/src/zero-blob.img"
+    size=$(stat -c %s "$W/src/zero-meta.erofs")
+    truncate -s 0 "$W/src/zero-meta.erofs"; truncate -s "$size" "$W/src/zero-meta.erofs"
+    echo 3 >/proc/sys/vm/drop_caches
+    mount_image /mnt/zero "fsid=zero,device=zero-blob" || { echo "remount failed"; return 1; }
+    verify_tree /mnt/zero large || { echo "remount read bytes that were not in the cache (sources are zeroed now)"; umount /mnt/zero; return 1; }
+    umount /mnt/zero
+    echo "remount read every file from the cache; sources were zeroed"
+}
+check remount-reads-cache-only remount_from_cache
+
+unknown_blob() {
+    local t rc
+    t=$(date +%s.%N)
+    mkdir -p /mnt/nosuch
+    timeout 60 mount -t erofs none -o fsid=no-such-image /mnt/nosuch; rc=$?
+    [ $rc -eq 124 ] && { echo "mount of an unknown fsid hung for 60 s"; return 1; }
+    [ $rc -eq 0 ] && { umount /mnt/nosuch; echo "mount of an unknown fsid succeeded"; return 1; }
+    echo "unknown fsid: mount failed (status $rc) in $(since "$t") s"
+    t=$(date +%s.%N)
+    timeout 60 mount -t erofs none -o fsid=chunked2,device=no-such-blob /mnt/nosuch; rc=$?
+    [ $rc -eq 124 ] && { echo "mount with an unknown device= blob hung for 60 s"; return 1; }
+    [ $rc -eq 0 ] && { umount /mnt/nosuch; echo "mount with an unknown blob succeeded"; return 1; }
+    wait_anon_fds 0 >/dev/null || { echo "objects of the failed mount are still open: $(anon_fds)"; return 1; }
+    echo "unknown fsid and unknown device= blob: mounts fail cleanly (status $rc) in $(since "$t") s"
+}
+check unknown-blob-fails-mount unknown_blob
+
+source_fails_mid_read() {
+    mount_image /mnt/failing "fsid=failing,device=fail-blob" || { echo "mount failed"; return 1; }
+    dd if=/mnt/failing/big.bin of=/dev/null bs=1M count=1 status=none || { echo "first MiB unreadable"; return 1; }
+    truncate -s 2M "$W/src/fail-blob.img"   # the source now ends early: reads past 2 MiB fail
+    local t rc; t=$(date +%s.%N)
+    timeout 120 dd if=/mnt/failing/big.bin of=/dev/null bs=1M skip=40 count=8 status=none 2>"$W/dd.err"; rc=$?
+    local s; s=$(since "$t")
+    umount /mnt/failing
+    [ $rc -eq 124 ] && { echo "reader hung (120 s)"; return 1; }
+    [ $rc -eq 0 ] && { echo "reader got data past the end of a truncated source"; return 1; }
+    grep -q "Input/output error" "$W/dd.err" || { echo "reader failed, but not with EIO: $(cat "$W/dd.err")"; return 1; }
+    awk -v s="$s" -v d="$DEADLINE_S" 'BEGIN { exit !(s <= d + 5) }' || { echo "EIO after $s s, deadline is $DEADLINE_S s"; return 1; }
+    echo "reader got EIO after $s s (deadline $DEADLINE_S s)"
+}
+check source-failure-gives-eio source_fails_mid_read
+
+sigterm_during_reads() {
+    mount_image /mnt/term "fsid=term,device=term-blob" || { echo "mount failed"; return 1; }
+    mount_image /mnt/term-small "fsid=term-small" || { echo "mount failed"; return 1; }
+    local want; want=$(awk '$2 == "big.bin" { print $1 }' "$IMAGES/large/files.sha256")
+    (sha256sum /mnt/term/big.bin >"$W/r1.out" 2>"$W/r1.err"; echo $? >"$W/r1.rc") &
+    (cd /mnt/term-small && sha256sum -c --quiet "$IMAGES/small/files.sha256" >"$W/r2.out" 2>&1; echo $? >"$W/r2.rc") &
+    (dd if=/mnt/term/big.bin of=/dev/null bs=1M skip=32 status=none 2>"$W/r3.err"; echo $? >"$W/r3.rc") &
+    sleep 2
+    local t; t=$(date +%s.%N)
+    stop_daemon || return 1
+    local i
+    for ((i = 0; i < 600; i++)); do [ -f "$W/r1.rc" ] && [ -f "$W/r2.rc" ] && [ -f "$W/r3.rc" ] && break; sleep 0.1; done
+    local s; s=$(since "$t")
+    [ -f "$W/r1.rc" ] && [ -f "$W/r2.rc" ] && [ -f "$W/r3.rc" ] || { echo "a reader still hangs 60 s after SIGTERM"; return 1; }
+    # every reader either completed with the right bytes or failed with EIO
+    if [ "$(cat "$W/r1.rc")" = 0 ]; then
+        [ "$(cut -d' ' -f1 "$W/r1.out")" = "$want" ] || { echo "reader 1 completed with WRONG bytes"; return 1; }
+        echo "reader 1 completed with the right sha256"
+    else
+        grep -q "Input/output error" "$W/r1.err" || { echo "reader 1 failed without EIO: $(cat "$W/r1.err")"; return 1; }
+        echo "reader 1 got EIO"
+    fi
+    if [ "$(cat "$W/r2.rc")" = 0 ]; then echo "reader 2 verified every small file"
+    else
+        grep -v "Input/output error\|FAILED open or read\|WARNING" "$W/r2.out" | grep -q . && { echo "reader 2: $(head -3 "$W/r2.out")"; return 1; }
+        echo "reader 2 got EIO (no wrong bytes)"
+    fi
+    if [ "$(cat "$W/r3.rc")" = 0 ]; then echo "reader 3 completed"
+    else grep -q "Input/output error" "$W/r3.err" || { echo "reader 3 failed without EIO: $(cat "$W/r3.err")"; return 1; }; echo "reader 3 got EIO"; fi
+    # after the daemon is gone, a read of an uncached range fails at once, not hangs
+    local rc; timeout 30 dd if=/mnt/term/big.bin of=/dev/null bs=1M skip=60 count=1 status=none 2>/dev/null; rc=$?
+    [ $rc -eq 124 ] && { echo "a read after the daemon exited hangs"; return 1; }
+    umount /mnt/term /mnt/term-small
+    echo "all readers done ${s} s after SIGTERM; none hangs, no wrong bytes"
+}
+check sigterm-during-reads sigterm_during_reads
+
+dump() {   # dump KIND NAME FILE — a file out through the console, gzip+base64
+    [ -f "$3" ] || return 0
+    echo "@@$1-BEGIN $2"; gzip -9c "$3" | base64 -w 76; echo "@@$1-END $2"
+}
+dump TRACE chunked "$W/trace-chunked.jsonl"
+dump TRACE all "$W/trace-all.jsonl"
+dump LOG chunked "$W/daemon-chunked.log"
+dump LOG all "$W/daemon-all.log"
+echo "total $(since "$T0") s in the guest; $FAILED checks failed"
+[ "$FAILED" -eq 0 ]
