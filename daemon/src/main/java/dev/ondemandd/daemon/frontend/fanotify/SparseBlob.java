@@ -4,8 +4,8 @@ import dev.ondemandd.daemon.core.CacheTarget;
 import dev.ondemandd.daemon.core.CoreSettings;
 import dev.ondemandd.daemon.core.ObjectHandle;
 import dev.ondemandd.daemon.core.ReadReply;
-import dev.ondemandd.protocol.nativeio.FileDescriptors;
 import dev.ondemandd.protocol.nativeio.FileId;
+import dev.ondemandd.protocol.nativeio.Posix;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.lang.System.Logger.Level;
@@ -94,13 +94,13 @@ public final class SparseBlob implements CacheTarget, AutoCloseable {
             throw new IOException("cache file " + path + " is " + actual + " bytes but its blob is " + size
                     + " bytes; it belongs to another blob: remove it");
         }
-        int fd = FileDescriptors.openReadOnly(path);
+        int fd = Posix.open(path.toString(), Posix.O_RDONLY | Posix.O_CLOEXEC);
         try {
-            SparseBlob blob = new SparseBlob(path, size, unitSize, FileDescriptors.identity(fd), fd);
+            SparseBlob blob = new SparseBlob(path, size, unitSize, FileId.of(fd), fd);
             blob.scan();
             return blob;
         } catch (IOException | RuntimeException e) {
-            FileDescriptors.close(fd);
+            Posix.close(fd);
             throw e;
         }
     }
@@ -109,11 +109,11 @@ public final class SparseBlob implements CacheTarget, AutoCloseable {
     private synchronized void scan() throws IOException {
         long pos = 0;
         while (pos < size) {
-            long data = FileDescriptors.seekData(seekFd, pos);
+            long data = Posix.seekData(seekFd, pos);
             if (data < 0) {
                 break;
             }
-            long hole = FileDescriptors.seekHole(seekFd, data);
+            long hole = Posix.seekHole(seekFd, data);
             long end = hole < 0 ? size : Math.min(hole, size);
             for (long u = (data + unitSize - 1) / unitSize; u < units && unitEnd((int) u) <= end; u++) {
                 setFilled((int) u);
@@ -184,7 +184,7 @@ public final class SparseBlob implements CacheTarget, AutoCloseable {
         }
         synchronized (this) {
             if (writerFd < 0) {
-                writerFd = FileDescriptors.dup(eventFd);
+                writerFd = Posix.dup(eventFd);
             }
         }
     }
@@ -237,7 +237,7 @@ public final class SparseBlob implements CacheTarget, AutoCloseable {
             long pos = unitStart(unit);
             long end = unitEnd(unit);
             while (pos < end) {
-                long data = FileDescriptors.seekData(seekFd, pos);
+                long data = Posix.seekData(seekFd, pos);
                 if (data < 0 || data >= end) {
                     holes.add(new long[] {pos, end});
                     break;
@@ -245,7 +245,7 @@ public final class SparseBlob implements CacheTarget, AutoCloseable {
                 if (data > pos) {
                     holes.add(new long[] {pos, data});
                 }
-                long hole = FileDescriptors.seekHole(seekFd, data);
+                long hole = Posix.seekHole(seekFd, data);
                 pos = hole < 0 ? end : hole;
             }
         } catch (IOException e) {
@@ -293,7 +293,7 @@ public final class SparseBlob implements CacheTarget, AutoCloseable {
         if (fd < 0) {
             throw new IOException("no event fd to write " + path + " through yet");
         }
-        FileDescriptors.pwriteFully(fd, src, offset);
+        Posix.pwriteFully(fd, src, offset);
     }
 
     @Override
@@ -302,10 +302,10 @@ public final class SparseBlob implements CacheTarget, AutoCloseable {
         writerFd = -1;
         try {
             if (fd >= 0) {
-                FileDescriptors.close(fd);
+                Posix.close(fd);
             }
         } finally {
-            FileDescriptors.close(seekFd);
+            Posix.close(seekFd);
         }
     }
 
