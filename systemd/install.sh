@@ -31,8 +31,8 @@ if [[ -f "$repo/README.md" ]]; then
   install -D -m 0644 "$repo/README.md" "$dest/usr/share/doc/ondemandd/README.md"
 fi
 install -d -m 0755 "$dest/etc/ondemandd"
-if [[ ! -e "$dest/etc/ondemandd/config.json" && -f "$repo/conf/ondemandd.json" ]]; then
-  install -m 0600 "$repo/conf/ondemandd.json" "$dest/etc/ondemandd/config.json"
+if [[ ! -e "$dest/etc/ondemandd/config.json" && -f "$repo/conf/ondemandd.example.json" ]]; then
+  install -m 0600 "$repo/conf/ondemandd.example.json" "$dest/etc/ondemandd/config.json"
 fi
 
 if [[ -z "$dest" ]]; then

@@ -1,13 +1,14 @@
 package dev.ondemandd.daemon.cli;
 
+import dev.ondemandd.daemon.control.StatusCommand;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code ondemandd} command line: {@code run}, {@code replay}, {@code demo}. */
+/** The {@code ondemandd} command line: {@code run}, {@code replay}, {@code demo}, {@code status}. */
 @Command(name = "ondemandd", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Serves lazily pulled EROFS images to the kernel (cachefiles on-demand mode).",
-        subcommands = {RunCommand.class, ReplayCommand.class, DemoCommand.class},
+        subcommands = {RunCommand.class, ReplayCommand.class, DemoCommand.class, StatusCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:done as asked",

@@ -1,6 +1,15 @@
 package dev.ondemandd.daemon.cli;
 
 import dev.ondemandd.daemon.config.CachefilesConfig;
+import dev.ondemandd.daemon.control.ControlSettings;
+import dev.ondemandd.daemon.frontend.cachefiles.FrontendStats;
+import dev.ondemandd.daemon.metrics.Metrics;
+import dev.ondemandd.daemon.ops.KernelWarnings;
+import dev.ondemandd.daemon.ops.Operations;
+import dev.ondemandd.protocol.cachefiles.CachefilesCommands;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
 import dev.ondemandd.daemon.config.ConfigException;
 import dev.ondemandd.daemon.config.ConfigLoader;
 import dev.ondemandd.daemon.config.DaemonConfig;
@@ -29,6 +38,8 @@ final class RunCommand implements Callable<Integer> {
     private static final System.Logger LOG = System.getLogger(RunCommand.class.getName());
     /** How long the signal handler waits beyond the drain timeout for the shutdown to finish. */
     private static final long SHUTDOWN_MARGIN_SECONDS = 10;
+    /** The device fd's name in systemd's fd store (FDNAME=, LISTEN_FDNAMES). */
+    static final String FD_NAME = "cachefiles";
 
     @Option(names = "--config", required = true, paramLabel = "FILE", description = "The configuration (JSON).")
     Path config;
@@ -44,17 +55,25 @@ final class RunCommand implements Callable<Integer> {
         logging.apply(java.util.logging.Level.INFO);
         DaemonConfig cfg = load(config);
         CachefilesConfig cachefiles = orBadInput(cfg::requireCachefiles);
-        try (Sources sources = orBadInput(() -> Sources.open(cfg));
+        String metricsListen = orBadInput(() -> section("metrics", () -> Metrics.listenFrom(cfg.metrics())));
+        ControlSettings control = orBadInput(() -> section("control", () -> ControlSettings.fromJson(cfg.control())));
+        try (Operations ops = operations(metricsListen, control);
+                Sources sources = orBadInput(() -> Sources.open(cfg, ops.listener()));
                 TraceRecorder recorder = recordTrace == null ? null : recorder(recordTrace)) {
             createDirectory(Path.of(cachefiles.dir()));
+            // after a restart systemd hands back the device fd the last run stored: the cache stayed bound
+            OptionalInt held = ops.listenFds().take(FD_NAME);
             KernelCachefilesDevice device;
             try {
-                device = KernelCachefilesDevice.open(cachefiles.device());
+                device = held.isPresent() ? KernelCachefilesDevice.fromFd(held.getAsInt())
+                        : KernelCachefilesDevice.open(cachefiles.device());
             } catch (IOException e) {
                 throw new CliException(ExitCode.CANNOT_SERVE, e.getMessage(), e);
             }
+            CoreListener listener = recorder == null ? ops.listener() : CoreListener.all(List.of(ops.listener(), recorder));
             CachefilesService service = new CachefilesService(device, orBadInput(cfg::coreSettings),
-                    sources.resolver(), recorder == null ? CoreListener.none() : recorder);
+                    sources.resolver(), listener);
+            service.frontend().onEachIteration(ops.watchdog().register("cachefiles")::alive);
             CountDownLatch stop = new CountDownLatch(1);
             CountDownLatch stopped = new CountDownLatch(1);
             long patience = orBadInput(cfg::coreSettings).drainTimeout().toSeconds() + SHUTDOWN_MARGIN_SECONDS;
@@ -74,14 +93,35 @@ final class RunCommand implements Callable<Integer> {
             Runtime.getRuntime().addShutdownHook(hook);
             try {
                 try {
-                    service.start(cachefiles.dir(), cachefiles.tag());
+                    if (held.isPresent()) {
+                        service.frontend().start();
+                        device.command(CachefilesCommands.RESTORE); // the kernel hands out pending requests again
+                        ops.metrics().daemon().restored(FD_NAME);
+                        LOG.log(Level.INFO, "took the cachefiles fd back from systemd and wrote restore");
+                    } else {
+                        service.start(cachefiles.dir(), cachefiles.tag());
+                        ops.systemd().storeFd(FD_NAME, device.rawFd());
+                    }
                 } catch (IOException e) {
                     throw new CliException(ExitCode.CANNOT_SERVE, "binding the cache failed: " + e.getMessage()
                             + " (is another cache bound with this tag, or the dir on a filesystem without xattrs?)", e);
                 }
                 LOG.log(Level.INFO, "serving " + cachefiles.device() + " (dir " + cachefiles.dir() + ", tag "
                         + cachefiles.tag() + ")");
+                try {
+                    ops.serving(service.core()::stats, Map.of("drain", request -> {
+                        ops.stopping("draining on request: answering in-flight requests, then stopping");
+                        // a drain means stop serving: systemd must not keep the cache bound for a successor
+                        ops.systemd().removeStoredFd(FD_NAME);
+                        stop.countDown();
+                        return null;
+                    }), Map.of("cachefiles", () -> frontendStats(service.frontend().stats())),
+                            "serving " + cachefiles.device() + " (tag " + cachefiles.tag() + ")");
+                } catch (IOException e) {
+                    throw new CliException(ExitCode.CANNOT_SERVE, e.getMessage(), e);
+                }
                 stop.await();
+                ops.stopping("stopping: answering in-flight requests and closing every object");
                 LOG.log(Level.INFO, "stopping: answering in-flight requests and closing every object");
             } finally {
                 service.close();
@@ -95,6 +135,29 @@ final class RunCommand implements Callable<Integer> {
             }
             return ExitCode.OK;
         }
+    }
+
+    /** Kernel check, metrics endpoint, systemd environment (ops); failures are "cannot serve". */
+    private static Operations operations(String metricsListen, ControlSettings control) throws CliException {
+        try {
+            return Operations.start(KernelWarnings.Path.CACHEFILES, metricsListen, control);
+        } catch (IOException e) {
+            throw new CliException(ExitCode.CANNOT_SERVE, e.getMessage(), e);
+        }
+    }
+
+    /** A section the ops package parses; its IllegalArgumentException becomes a configuration error. */
+    private static <T> T section(String key, java.util.function.Supplier<T> parse) throws ConfigException {
+        try {
+            return parse.get();
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(key, e.getMessage());
+        }
+    }
+
+    private static Map<String, Long> frontendStats(FrontendStats stats) {
+        return Map.of("messages", stats.messages(), "malformed", stats.malformed(), "unknownObject",
+                stats.unknownObject(), "completeErrors", stats.completeErrors(), "copenErrors", stats.copenErrors());
     }
 
     static DaemonConfig load(Path file) throws CliException {

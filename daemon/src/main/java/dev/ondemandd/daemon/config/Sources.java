@@ -2,6 +2,8 @@ package dev.ondemandd.daemon.config;
 
 import dev.ondemandd.daemon.core.SourceResolver;
 import dev.ondemandd.fetchers.FetcherRegistry;
+import dev.ondemandd.fetchers.decorators.FetchMetrics;
+import dev.ondemandd.fetchers.decorators.MeteredFetcher;
 import dev.ondemandd.fetchers.file.FileFetcher;
 import java.io.IOException;
 
@@ -21,7 +23,12 @@ public final class Sources implements AutoCloseable {
 
     /** Creates the fetchers and checks every source's scheme against them. */
     public static Sources open(DaemonConfig config) throws ConfigException {
-        FetcherRegistry fetchers = FetcherRegistry.of(new FileFetcher());
+        return open(config, FetchMetrics.NONE);
+    }
+
+    /** As {@link #open(DaemonConfig)}, reporting every blob open and read to {@code metrics}, by scheme. */
+    public static Sources open(DaemonConfig config, FetchMetrics metrics) throws ConfigException {
+        FetcherRegistry fetchers = FetcherRegistry.of(new MeteredFetcher(new FileFetcher(), metrics, "file"));
         try {
             return new Sources(fetchers, config.resolver(fetchers));
         } catch (ConfigException | RuntimeException e) {

@@ -40,6 +40,8 @@ public final class ControlServer implements AutoCloseable {
     static final int MAX_CONNECTIONS = 16;
     static final int IDLE_TIMEOUT_MILLIS = 60_000;
     static final int DRAIN_MILLIS = 1_000;
+    /** How long a refused peer has to send its request, so that the refusal reaches it (slow JVM start). */
+    static final int FIRST_LINE_MILLIS = 10_000;
     static final long DRAIN_BYTES = 1 << 20;
 
     private static final System.Logger LOG = System.getLogger(ControlServer.class.getName());
@@ -186,7 +188,7 @@ public final class ControlServer implements AutoCloseable {
 
     private static void awaitFirstLine(AFUNIXSocket client) {
         try {
-            client.setSoTimeout(DRAIN_MILLIS);
+            client.setSoTimeout(FIRST_LINE_MILLIS);
             ControlProtocol.readLine(client.getInputStream(), ControlProtocol.MAX_REQUEST_BYTES);
         } catch (IOException e) {
             // nothing sent, or too much: the refusal goes out all the same

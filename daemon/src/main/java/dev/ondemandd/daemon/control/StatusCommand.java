@@ -40,8 +40,10 @@ public final class StatusCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         JsonNode status;
+        // built before connecting: a refusing daemon does not wait long for the request line
+        var request = ControlProtocol.request("status");
         try (ControlClient client = ControlClient.connect(socket)) {
-            status = client.call("status");
+            status = client.call(request);
         } catch (ControlException e) {
             err.println("ondemandd status: the daemon answered: " + e.getMessage());
             return 1;

@@ -122,6 +122,16 @@ class ControlServerTest {
     }
 
     @Test
+    void theDaemonsCommandLineHasTheStatusCommand() throws Exception {
+        start(ControlSettings.rootOnly(socket));
+
+        assertThat(dev.ondemandd.daemon.cli.Main.execute("status", "--socket", socket.toString(), "--json"))
+                .isZero();
+        assertThat(dev.ondemandd.daemon.cli.Main.execute("status", "--socket", dir.resolve("none").toString()))
+                .isEqualTo(StatusCommand.NOT_RUNNING);
+    }
+
+    @Test
     void noDaemonIsExitCodeThreeWithWhatToCheck() {
         String[] result = cli("--socket", dir.resolve("nothing.sock").toString());
 

@@ -44,6 +44,15 @@ class ConfigSectionsTest {
     }
 
     @Test
+    void theExampleConfigurationServesMetricsOnLoopbackAndTheDefaultSocket() throws Exception {
+        dev.ondemandd.daemon.config.DaemonConfig cfg = dev.ondemandd.daemon.config.ConfigLoader.load(
+                Path.of(System.getProperty("user.dir")).getParent().resolve("conf/ondemandd.example.json"));
+
+        assertThat(Metrics.listenFrom(cfg.metrics())).isEqualTo("127.0.0.1:9477");
+        assertThat(ControlSettings.fromJson(cfg.control())).isEqualTo(ControlSettings.defaults());
+    }
+
+    @Test
     void controlRejectsWhatItDoesNotKnow() {
         assertThatThrownBy(() -> ControlSettings.fromJson(json("{\"sock\": \"/x\"}")))
                 .hasMessageContaining("control.sock is not a setting");

@@ -42,6 +42,7 @@ public final class CachefilesFrontend implements AutoCloseable {
     private final Object commandLock = new Object();
     private final FrontendStats stats = new FrontendStats();
     private volatile boolean running;
+    private volatile Runnable heartbeat = () -> { };
     private Thread loop;
 
     /** An object id's handle and the fd it completes READs on. */
@@ -83,6 +84,14 @@ public final class CachefilesFrontend implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs {@code heartbeat} once per loop iteration (at least every {@link #POLL_MILLIS} while the loop is
+     * healthy): systemd's watchdog is fed from here, so a stuck loop stops the pings.
+     */
+    public void onEachIteration(Runnable heartbeat) {
+        this.heartbeat = heartbeat;
+    }
+
     public FrontendStats stats() {
         return stats;
     }
@@ -95,6 +104,7 @@ public final class CachefilesFrontend implements AutoCloseable {
     private void serve() {
         ByteBuffer buffer = ByteBuffer.allocateDirect(CachefilesDevice.MSG_MAX_SIZE);
         while (running) {
+            heartbeat.run();
             try {
                 if (!device.awaitRequest(POLL_MILLIS)) {
                     continue;
