@@ -2,9 +2,11 @@ package dev.ondemandd.daemon.frontend.fanotify;
 
 import dev.ondemandd.daemon.core.CacheTarget;
 import dev.ondemandd.daemon.core.Core;
+import dev.ondemandd.daemon.core.CoreListener;
 import dev.ondemandd.daemon.core.ObjectHandle;
 import dev.ondemandd.daemon.core.ObjectKey;
 import dev.ondemandd.daemon.core.OpenReply;
+import dev.ondemandd.daemon.core.ReadOutcome;
 import dev.ondemandd.daemon.core.SourceRule;
 import dev.ondemandd.fetchers.Blob;
 import dev.ondemandd.fetchers.FetchException;
@@ -107,6 +109,65 @@ public final class FanotifyServer implements AutoCloseable {
     public static SourceRule selfCheckRule(Path cacheDir) {
         return SourceRule.of(VOLUME, SELF_CHECK, cacheDir.toAbsolutePath().resolve(SELF_CHECK + ".src").toUri()
                 .toString());
+    }
+
+    /**
+     * {@code listener} without the self-check's object: it is no request of the kernel's, so traces and metrics
+     * do not show it.
+     */
+    public static CoreListener hidingSelfCheck(CoreListener listener) {
+        ObjectKey selfCheck = ObjectKey.of(VOLUME, SELF_CHECK);
+        return new CoreListener() {
+            @Override
+            public void onOpen(ObjectKey key, long objectId, long size, long latencyNanos) {
+                if (!key.equals(selfCheck)) {
+                    listener.onOpen(key, objectId, size, latencyNanos);
+                }
+            }
+
+            @Override
+            public void onOpenFailed(ObjectKey key, int errno, long latencyNanos) {
+                if (!key.equals(selfCheck)) {
+                    listener.onOpenFailed(key, errno, latencyNanos);
+                }
+            }
+
+            @Override
+            public void onRead(ObjectKey key, long objectId, long offset, long length) {
+                if (!key.equals(selfCheck)) {
+                    listener.onRead(key, objectId, offset, length);
+                }
+            }
+
+            @Override
+            public void onReadDone(ObjectKey key, long objectId, long offset, long length, ReadOutcome outcome,
+                    int errno, long latencyNanos) {
+                if (!key.equals(selfCheck)) {
+                    listener.onReadDone(key, objectId, offset, length, outcome, errno, latencyNanos);
+                }
+            }
+
+            @Override
+            public void onFetch(ObjectKey key, long offset, int length, int errno, long latencyNanos) {
+                if (!key.equals(selfCheck)) {
+                    listener.onFetch(key, offset, length, errno, latencyNanos);
+                }
+            }
+
+            @Override
+            public void onClose(ObjectKey key, long objectId) {
+                if (!key.equals(selfCheck)) {
+                    listener.onClose(key, objectId);
+                }
+            }
+
+            @Override
+            public void onRelease(ObjectKey key, long objectId) {
+                if (!key.equals(selfCheck)) {
+                    listener.onRelease(key, objectId);
+                }
+            }
+        };
     }
 
     /**
