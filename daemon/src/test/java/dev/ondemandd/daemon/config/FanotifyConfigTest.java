@@ -51,6 +51,14 @@ class FanotifyConfigTest {
     }
 
     @Test
+    void theExampleConfigurationLoads() throws Exception {
+        Path example = Path.of("").toAbsolutePath().getParent().resolve("conf/ondemandd.fanotify.example.json");
+        DaemonConfig cfg = ConfigLoader.load(example);
+        assertThat(cfg.imageSpecs()).singleElement().satisfies(i -> assertThat(i.blobs()).hasSize(1));
+        assertThat(cfg.coreSettings().bufferSize()).isEqualTo(128 * 1024);
+    }
+
+    @Test
     void fanotifyNeedsACacheDirectory() throws Exception {
         DaemonConfig cfg = ConfigLoader.parse(IMAGES.replace("\"cache\": {\"dir\": \"/var/cache/ondemandd\"},", ""));
         assertThatThrownBy(cfg::requireCache).hasMessageStartingWith("cache: required");
