@@ -1,13 +1,14 @@
 package dev.ondemandd.daemon.cli;
 
+import dev.ondemandd.daemon.config.CacheConfig;
 import dev.ondemandd.daemon.config.CachefilesConfig;
 import dev.ondemandd.daemon.control.ControlSettings;
 import dev.ondemandd.daemon.frontend.cachefiles.FrontendStats;
+import dev.ondemandd.daemon.frontend.fanotify.FanotifyDaemon;
 import dev.ondemandd.daemon.metrics.Metrics;
 import dev.ondemandd.daemon.ops.KernelWarnings;
 import dev.ondemandd.daemon.ops.Operations;
 import dev.ondemandd.protocol.cachefiles.CachefilesCommands;
-import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import dev.ondemandd.daemon.config.ConfigException;
@@ -16,6 +17,9 @@ import dev.ondemandd.daemon.config.DaemonConfig;
 import dev.ondemandd.daemon.config.Sources;
 import dev.ondemandd.daemon.core.CoreListener;
 import dev.ondemandd.daemon.frontend.cachefiles.CachefilesService;
+import dev.ondemandd.daemon.frontend.fanotify.FanotifySettings;
+import dev.ondemandd.daemon.frontend.fanotify.ImageSpec;
+import dev.ondemandd.daemon.trace.TraceFormat;
 import dev.ondemandd.daemon.trace.TraceRecorder;
 import dev.ondemandd.daemon.trace.TraceWriter;
 import dev.ondemandd.protocol.cachefiles.KernelCachefilesDevice;
@@ -23,6 +27,7 @@ import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -30,9 +35,14 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code ondemandd run}: serves /dev/cachefiles until SIGTERM or SIGINT, then shuts down gracefully. */
+/**
+ * {@code ondemandd run}: serves /dev/cachefiles, or the configured images through fanotify ({@code "frontend":
+ * "fanotify"}), until SIGTERM or SIGINT, then shuts down gracefully.
+ */
 @Command(name = "run", mixinStandardHelpOptions = true,
-        description = "Serve /dev/cachefiles (on-demand mode) until SIGTERM/SIGINT. Needs root (CAP_SYS_ADMIN).")
+        description = {"Serve /dev/cachefiles (on-demand mode), or mount the configured images and serve them through"
+                + " fanotify pre-content events (\"frontend\": \"fanotify\" or \"auto\"), until SIGTERM/SIGINT.",
+            "Needs root (CAP_SYS_ADMIN)."})
 final class RunCommand implements Callable<Integer> {
 
     private static final System.Logger LOG = System.getLogger(RunCommand.class.getName());
@@ -54,10 +64,11 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         logging.apply(java.util.logging.Level.INFO);
         DaemonConfig cfg = load(config);
+        if (FrontendChoice.fanotify(cfg)) {
+            return runFanotify(cfg);
+        }
         CachefilesConfig cachefiles = orBadInput(cfg::requireCachefiles);
-        String metricsListen = orBadInput(() -> section("metrics", () -> Metrics.listenFrom(cfg.metrics())));
-        ControlSettings control = orBadInput(() -> section("control", () -> ControlSettings.fromJson(cfg.control())));
-        try (Operations ops = operations(metricsListen, control);
+        try (Operations ops = operations(cfg, KernelWarnings.Path.CACHEFILES);
                 Sources sources = orBadInput(() -> Sources.open(cfg, ops.listener()));
                 TraceRecorder recorder = recordTrace == null ? null : recorder(recordTrace)) {
             createDirectory(Path.of(cachefiles.dir()));
@@ -70,9 +81,8 @@ final class RunCommand implements Callable<Integer> {
             } catch (IOException e) {
                 throw new CliException(ExitCode.CANNOT_SERVE, e.getMessage(), e);
             }
-            CoreListener listener = recorder == null ? ops.listener() : CoreListener.all(List.of(ops.listener(), recorder));
             CachefilesService service = new CachefilesService(device, orBadInput(cfg::coreSettings),
-                    sources.resolver(), listener);
+                    sources.resolver(), listener(ops, recorder));
             service.frontend().onEachIteration(ops.watchdog().register("cachefiles")::alive);
             CountDownLatch stop = new CountDownLatch(1);
             CountDownLatch stopped = new CountDownLatch(1);
@@ -108,18 +118,12 @@ final class RunCommand implements Callable<Integer> {
                 }
                 LOG.log(Level.INFO, "serving " + cachefiles.device() + " (dir " + cachefiles.dir() + ", tag "
                         + cachefiles.tag() + ")");
-                try {
-                    ops.serving(service.core()::stats, Map.of("drain", request -> {
-                        ops.stopping("draining on request: answering in-flight requests, then stopping");
-                        // a drain means stop serving: systemd must not keep the cache bound for a successor
-                        ops.systemd().removeStoredFd(FD_NAME);
-                        stop.countDown();
-                        return null;
-                    }), Map.of("cachefiles", () -> frontendStats(service.frontend().stats())),
-                            "serving " + cachefiles.device() + " (tag " + cachefiles.tag() + ")");
-                } catch (IOException e) {
-                    throw new CliException(ExitCode.CANNOT_SERVE, e.getMessage(), e);
-                }
+                serving(ops, service.core()::stats, () -> {
+                    // a drain means stop serving: systemd must not keep the cache bound for a successor
+                    ops.systemd().removeStoredFd(FD_NAME);
+                    stop.countDown();
+                }, Map.of("cachefiles", () -> frontendStats(service.frontend().stats())),
+                        "serving " + cachefiles.device() + " (tag " + cachefiles.tag() + ")");
                 stop.await();
                 ops.stopping("stopping: answering in-flight requests and closing every object");
                 LOG.log(Level.INFO, "stopping: answering in-flight requests and closing every object");
@@ -137,10 +141,33 @@ final class RunCommand implements Callable<Integer> {
         }
     }
 
-    /** Kernel check, metrics endpoint, systemd environment (ops); failures are "cannot serve". */
-    private static Operations operations(String metricsListen, ControlSettings control) throws CliException {
+    /** Mounts every configured image through fanotify and serves them until SIGTERM/SIGINT. */
+    private int runFanotify(DaemonConfig cfg) throws Exception {
+        CacheConfig cache = orBadInput(cfg::requireCache);
+        List<ImageSpec> images = orBadInput(cfg::imageSpecs);
+        try (Operations ops = operations(cfg, KernelWarnings.Path.FANOTIFY);
+                Sources sources = orBadInput(() -> Sources.open(cfg, ops.listener()));
+                TraceRecorder recorder = recordTrace == null ? null
+                        : recorder(recordTrace, TraceFormat.FANOTIFY_LAYOUT)) {
+            return FanotifyServing.serve(images, Path.of(cache.dir()), sources.fetchers(), orBadInput(cfg::sourceRules),
+                    orBadInput(cfg::coreSettings), FanotifySettings.defaults(), listener(ops, recorder), false,
+                    (FanotifyDaemon daemon) -> {
+                        String line = "serving " + images.size() + " image(s) through fanotify (cache " + cache.dir()
+                                + ")";
+                        LOG.log(Level.INFO, line);
+                        // a drain is a stop: unmount, answer in-flight events, release the group
+                        serving(ops, daemon.core()::stats, () -> Runtime.getRuntime().exit(ExitCode.OK),
+                                Map.of("fanotify", () -> daemon.server().stats()), line);
+                    });
+        }
+    }
+
+    /** Kernel check, metrics endpoint and systemd environment, from the "metrics" and "control" sections. */
+    private static Operations operations(DaemonConfig cfg, KernelWarnings.Path path) throws CliException {
+        String metricsListen = orBadInput(() -> section("metrics", () -> Metrics.listenFrom(cfg.metrics())));
+        ControlSettings control = orBadInput(() -> section("control", () -> ControlSettings.fromJson(cfg.control())));
         try {
-            return Operations.start(KernelWarnings.Path.CACHEFILES, metricsListen, control);
+            return Operations.start(path, metricsListen, control);
         } catch (IOException e) {
             throw new CliException(ExitCode.CANNOT_SERVE, e.getMessage(), e);
         }
@@ -152,6 +179,25 @@ final class RunCommand implements Callable<Integer> {
             return parse.get();
         } catch (IllegalArgumentException e) {
             throw new ConfigException(key, e.getMessage());
+        }
+    }
+
+    private static CoreListener listener(Operations ops, TraceRecorder recorder) {
+        return recorder == null ? ops.listener() : CoreListener.all(List.of(ops.listener(), recorder));
+    }
+
+    /** Control socket up (status, drain) and READY=1; a drain says STOPPING=1, then {@code stop} runs. */
+    private static void serving(Operations ops, java.util.function.Supplier<dev.ondemandd.daemon.core.CoreStats> stats,
+            Runnable stop, Map<String, java.util.function.Supplier<?>> sections, String statusLine)
+            throws CliException {
+        try {
+            ops.serving(stats, Map.of("drain", request -> {
+                ops.stopping("draining on request: answering in-flight requests, then stopping");
+                Thread.ofPlatform().name("ondemandd-drain").start(stop);
+                return null;
+            }), sections, statusLine);
+        } catch (IOException e) {
+            throw new CliException(ExitCode.CANNOT_SERVE, e.getMessage(), e);
         }
     }
 
@@ -181,8 +227,12 @@ final class RunCommand implements Callable<Integer> {
     }
 
     static TraceRecorder recorder(Path file) throws CliException {
+        return recorder(file, TraceFormat.CACHEFILES_LAYOUT);
+    }
+
+    static TraceRecorder recorder(Path file, String layout) throws CliException {
         try {
-            return new TraceRecorder(TraceWriter.create(file), System.getProperty("os.version"));
+            return new TraceRecorder(TraceWriter.create(file), System.getProperty("os.version"), layout);
         } catch (IOException e) {
             throw new CliException(ExitCode.CANNOT_SERVE, "cannot write the trace " + file + ": " + e.getMessage(), e);
         }
