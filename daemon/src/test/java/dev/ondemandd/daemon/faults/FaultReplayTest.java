@@ -139,7 +139,8 @@ class FaultReplayTest {
         assertThat(report.replay().mismatches()).isPositive();
         assertThat(report.wrongBytes()).isEqualTo(1);
         assertThat(report.hung()).isZero();
-        assertThat(report.servingAfter()).isTrue();
+        // Not asserted: serving afterwards, whose probe reads the first object's first page, which may be the
+        // corrupted one (which fetch is the second depends on scheduling).
     }
 
     @ParameterizedTest(name = "HTTP {0}")
