@@ -1,6 +1,7 @@
 package dev.ondemandd.daemon.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -134,28 +135,32 @@ class MetricsHttpTest {
         for (CompletableFuture<Integer> r : reads) {
             assertThat(r.get(10, TimeUnit.SECONDS)).isZero();
         }
-        ScrapeText during = new ScrapeText(scrape(null));
+        // listeners run right after the answers: poll the scrape until it settles, as Prometheus would
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            ScrapeText during = new ScrapeText(scrape(null));
+            assertThat(during.require("ondemandd_requests_total{op=\"open\",result=\"ok\"}")).isEqualTo(2);
+            assertThat(during.require("ondemandd_open_failures_total{errno=\"ENOENT\"}")).isEqualTo(1);
+            assertThat(during.require("ondemandd_requests_total{op=\"read\",result=\"filled\"}")).isEqualTo(9);
+            assertThat(during.require("ondemandd_request_duration_seconds_count{op=\"read\",result=\"filled\"}"))
+                    .isEqualTo(9);
+            assertThat(during.require("ondemandd_requested_bytes_total")).isEqualTo(11 * PAGE);
+            assertThat(during.require("ondemandd_fetched_bytes_total")).isEqualTo(11 * PAGE);
+            assertThat(during.require("ondemandd_fetch_duration_seconds_count{result=\"ok\"}")).isEqualTo(10);
+            assertThat(during.require("ondemandd_source_read_bytes_total{source=\"local\"}")).isEqualTo(11 * PAGE);
+            assertThat(during.require(
+                    "ondemandd_source_errors_total{errno=\"ENOENT\",op=\"open\",source=\"local\"}")).isEqualTo(1);
+            assertThat(during.require("ondemandd_objects_open")).isEqualTo(2);
+            assertThat(during.require("ondemandd_requests_queued")).isZero();
+            assertThat(during.require("ondemandd_requests_inflight")).isZero();
+            assertThat(during.require("ondemandd_read_deadline_exceeded_total")).isZero();
+        });
+
         a.close();
-
-        assertThat(during.require("ondemandd_requests_total{op=\"open\",result=\"ok\"}")).isEqualTo(2);
-        assertThat(during.require("ondemandd_open_failures_total{errno=\"ENOENT\"}")).isEqualTo(1);
-        assertThat(during.require("ondemandd_requests_total{op=\"read\",result=\"filled\"}")).isEqualTo(9);
-        assertThat(during.require("ondemandd_request_duration_seconds_count{op=\"read\",result=\"filled\"}"))
-                .isEqualTo(9);
-        assertThat(during.require("ondemandd_requested_bytes_total")).isEqualTo(11 * PAGE);
-        assertThat(during.require("ondemandd_fetched_bytes_total")).isEqualTo(11 * PAGE);
-        assertThat(during.require("ondemandd_fetch_duration_seconds_count{result=\"ok\"}")).isEqualTo(10);
-        assertThat(during.require("ondemandd_source_read_bytes_total{source=\"local\"}")).isEqualTo(11 * PAGE);
-        assertThat(during.require("ondemandd_source_errors_total{errno=\"ENOENT\",op=\"open\",source=\"local\"}"))
-                .isEqualTo(1);
-        assertThat(during.require("ondemandd_objects_open")).isEqualTo(2);
-        assertThat(during.require("ondemandd_requests_queued")).isZero();
-        assertThat(during.require("ondemandd_requests_inflight")).isZero();
-        assertThat(during.require("ondemandd_read_deadline_exceeded_total")).isZero();
-
-        ScrapeText after = new ScrapeText(scrape("application/openmetrics-text; version=1.0.0"));
-        assertThat(after.require("ondemandd_requests_total{op=\"close\",result=\"ok\"}")).isEqualTo(1);
-        assertThat(after.require("ondemandd_objects_open")).isEqualTo(1);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            ScrapeText after = new ScrapeText(scrape("application/openmetrics-text; version=1.0.0"));
+            assertThat(after.require("ondemandd_requests_total{op=\"close\",result=\"ok\"}")).isEqualTo(1);
+            assertThat(after.require("ondemandd_objects_open")).isEqualTo(1);
+        });
     }
 
     @Test
