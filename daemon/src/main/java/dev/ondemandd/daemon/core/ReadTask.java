@@ -65,6 +65,9 @@ final class ReadTask implements Runnable {
         if (timer != null && outcome != ReadOutcome.TIMED_OUT) {
             timer.cancel(false);
         }
+        // Listeners first: whoever sees the answer finds the metrics already counting it.
+        core.listener().onReadDone(object.key(), object.id(), offset, length, outcome, errno,
+                System.nanoTime() - submitted);
         try {
             if (outcome == ReadOutcome.FILLED) {
                 reply.filled();
@@ -74,8 +77,6 @@ final class ReadTask implements Runnable {
         } catch (RuntimeException e) {
             LOG.log(Level.ERROR, "answering READ " + describe() + " threw", e);
         }
-        core.listener().onReadDone(object.key(), object.id(), offset, length, outcome, errno,
-                System.nanoTime() - submitted);
         return true;
     }
 

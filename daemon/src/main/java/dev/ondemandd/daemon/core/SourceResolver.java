@@ -2,50 +2,79 @@ package dev.ondemandd.daemon.core;
 
 import dev.ondemandd.fetchers.Blob;
 import dev.ondemandd.fetchers.FetchException;
+import dev.ondemandd.fetchers.Fetcher;
 import dev.ondemandd.fetchers.FetcherRegistry;
 import java.net.URI;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
 /**
- * Maps an {@link ObjectKey} to the blob that holds its bytes: the first {@link SourceRule} whose globs
- * match, its URL expanded, opened by the fetcher for the URL's scheme.
+ * Maps an {@link ObjectKey} to the blob that holds its bytes: the first {@link Route} whose rule matches,
+ * its URL expanded, opened by the route's fetcher.
  */
 public final class SourceResolver {
 
-    private final List<SourceRule> rules;
-    private final FetcherRegistry fetchers;
+    /** A source rule and the fetcher that serves it (one per scheme, or one per source with its own options). */
+    public record Route(SourceRule rule, Fetcher fetcher) {
+    }
+
+    private final List<Route> routes;
+
+    /** Routes tried in order. */
+    public static SourceResolver of(List<Route> routes) {
+        return new SourceResolver(routes);
+    }
 
     /**
+     * Rules served by the registry's fetcher for each rule's scheme.
+     *
      * @throws IllegalArgumentException when a rule's scheme has no fetcher (the message names the rule's index)
      */
     public SourceResolver(List<SourceRule> rules, FetcherRegistry fetchers) {
-        this.rules = List.copyOf(rules);
-        this.fetchers = fetchers;
-        for (int i = 0; i < this.rules.size(); i++) {
-            String scheme = this.rules.get(i).scheme();
-            if (fetchers.forScheme(scheme).isEmpty()) {
-                throw new IllegalArgumentException("sources[" + i + "]: no fetcher for URL scheme '" + scheme
-                        + "' (known: " + String.join(", ", fetchers.schemes()) + ")");
-            }
-        }
+        this(routes(rules, fetchers));
     }
 
-    /** The first rule that matches {@code key}. */
-    public Optional<SourceRule> match(ObjectKey key) {
-        return rules.stream().filter(rule -> rule.matches(key)).findFirst();
+    private SourceResolver(List<Route> routes) {
+        this.routes = List.copyOf(routes);
+    }
+
+    private static List<Route> routes(List<SourceRule> rules, FetcherRegistry fetchers) {
+        List<Route> routes = new ArrayList<>();
+        for (int i = 0; i < rules.size(); i++) {
+            SourceRule rule = rules.get(i);
+            int index = i;
+            Fetcher fetcher = fetchers.forScheme(rule.scheme()).orElseThrow(() -> new IllegalArgumentException(
+                    "sources[" + index + "]: no fetcher for URL scheme '" + rule.scheme() + "' (known: "
+                            + String.join(", ", fetchers.schemes()) + ")"));
+            routes.add(new Route(rule, fetcher));
+        }
+        return routes;
+    }
+
+    /** The first route whose rule matches {@code key}. */
+    public Optional<Route> match(ObjectKey key) {
+        return routes.stream().filter(route -> route.rule().matches(key)).findFirst();
     }
 
     /** The URL {@code key} is fetched from. @throws FetchException ENOENT (no rule) or EACCES (unsafe key) */
     public URI locate(ObjectKey key) throws FetchException {
-        SourceRule rule = match(key).orElseThrow(() -> new FetchException(
-                "no source matches " + key, FetchException.ENOENT, false));
-        return rule.expand(key).orElseThrow(() -> new FetchException(
-                "key " + key + " is not safe to put into " + rule.urlTemplate(), FetchException.EACCES, false));
+        return locate(key, route(key));
+    }
+
+    private Route route(ObjectKey key) throws FetchException {
+        return match(key).orElseThrow(() -> new FetchException("no source matches " + key, FetchException.ENOENT,
+                false));
+    }
+
+    private static URI locate(ObjectKey key, Route route) throws FetchException {
+        return route.rule().expand(key).orElseThrow(() -> new FetchException("key " + key
+                + " is not safe to put into " + route.rule().urlTemplate(), FetchException.EACCES, false));
     }
 
     /** Opens the blob for {@code key}, pinning its size. */
     public Blob resolve(ObjectKey key) throws FetchException {
-        return fetchers.open(locate(key));
+        Route route = route(key);
+        return route.fetcher().open(locate(key, route));
     }
 }

@@ -212,6 +212,29 @@ public final class DaemonMetrics implements CoreListener, FetchMetrics {
         releases.increment();
     }
 
+    /**
+     * One source's counts since start, for the control socket's status.
+     *
+     * @param reads          range reads that delivered
+     * @param readFailures   range reads that failed (after retries)
+     * @param bytes          bytes delivered
+     * @param retries        tries repeated after a failure
+     * @param openFailures   blob opens that failed
+     * @param meanReadMillis mean time of a delivering read
+     */
+    public record SourceStats(long reads, long readFailures, long bytes, long retries, long openFailures,
+            double meanReadMillis) {
+    }
+
+    /** Every source seen so far, by name. */
+    public Map<String, SourceStats> sourceStats() {
+        Map<String, SourceStats> out = new java.util.TreeMap<>();
+        sources.forEach((name, m) -> out.put(name, new SourceStats(m.readOk.count(), m.readFailed.count(),
+                (long) m.bytes.count(), (long) m.retries.count(), m.openFailed.count(),
+                m.readOk.mean(TimeUnit.MILLISECONDS))));
+        return out;
+    }
+
     // --- FetchMetrics (per source) --------------------------------------------------------------------------
 
     private SourceMeters source(String name) {

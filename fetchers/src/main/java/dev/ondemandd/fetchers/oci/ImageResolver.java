@@ -3,10 +3,10 @@ package dev.ondemandd.fetchers.oci;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ondemandd.fetchers.FetchException;
+import dev.ondemandd.fetchers.http.CappedBody;
 import dev.ondemandd.fetchers.http.HttpTransport;
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpResponse.BodySubscribers;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -85,16 +85,12 @@ public final class ImageResolver {
         for (OciFetcher.Endpoint ep : fetcher.endpoints(location, "manifests")) {
             try {
                 HttpTransport.Exchange<byte[]> got = fetcher.transport().exchange("GET", ep.blobUri(),
-                        Map.of("Accept", ACCEPT), ep.auth(), info -> info.headers().firstValueAsLong("Content-Length")
-                                .orElse(0) > MAX_MANIFEST ? BodySubscribers.replacing(null) : BodySubscribers.ofByteArray());
+                        Map.of("Accept", ACCEPT), ep.auth(), CappedBody.handler(MAX_MANIFEST));
                 String what = "manifest " + ep.location();
                 if (got.status() != 200) {
                     throw HttpTransport.statusError(what, got.status());
                 }
                 byte[] body = got.response().body();
-                if (body == null || body.length > MAX_MANIFEST) {
-                    throw bad(location, "manifest larger than " + MAX_MANIFEST + " bytes");
-                }
                 String digest = "sha256:" + HexFormat.of().formatHex(sha256(body));
                 if (location.byDigest() && !digest.equals(location.reference())) {
                     throw new FetchException(what + ": content has digest " + digest, FetchException.EIO, true);

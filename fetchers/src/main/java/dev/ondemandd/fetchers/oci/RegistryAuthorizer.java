@@ -5,13 +5,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ondemandd.fetchers.Credentials;
 import dev.ondemandd.fetchers.FetchException;
 import dev.ondemandd.fetchers.http.Authorizer;
+import dev.ondemandd.fetchers.http.CappedBody;
 import dev.ondemandd.fetchers.http.HttpTransport;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpHeaders;
-import java.net.http.HttpResponse.BodyHandler;
-import java.net.http.HttpResponse.BodySubscribers;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -125,7 +124,7 @@ public final class RegistryAuthorizer implements Authorizer {
         URI tokenUri = URI.create(q.toString());
         Instant asked = clock.instant();
         HttpTransport.Exchange<byte[]> got = transport.exchange("GET", tokenUri, Map.of("Accept", "application/json"),
-                credentials == null ? Authorizer.NONE : Authorizer.basic(credentials), cappedBody());
+                credentials == null ? Authorizer.NONE : Authorizer.basic(credentials), CappedBody.handler(MAX_TOKEN_RESPONSE));
         String what = "token from " + HttpTransport.redact(tokenUri);
         if (got.status() != 200) {
             throw HttpTransport.statusError(what, got.status() == 401 ? 403 : got.status());
@@ -164,16 +163,6 @@ public final class RegistryAuthorizer implements Authorizer {
     private static String text(JsonNode json, String field) {
         JsonNode n = json.get(field);
         return n != null && n.isTextual() ? n.asText() : null;
-    }
-
-    private static BodyHandler<byte[]> cappedBody() {
-        return info -> {
-            long length = info.headers().firstValueAsLong("Content-Length").orElse(0);
-            if (length > MAX_TOKEN_RESPONSE) {
-                return BodySubscribers.replacing(new byte[0]);
-            }
-            return BodySubscribers.ofByteArray();
-        };
     }
 
     private static String enc(String s) {

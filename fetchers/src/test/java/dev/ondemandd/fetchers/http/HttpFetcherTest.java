@@ -14,6 +14,10 @@ import dev.ondemandd.fetchers.decorators.FetchMetrics;
 import dev.ondemandd.fetchers.testing.RangeServer;
 import dev.ondemandd.fetchers.testing.RangeServer.Fault;
 import dev.ondemandd.fetchers.testing.TestBytes;
+import dev.ondemandd.fetchers.testing.TestCertificates;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -26,6 +30,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The HTTP fetcher against a real HTTP server on loopback with injected faults. */
 @Tag("server")
@@ -249,5 +254,36 @@ class HttpFetcherTest {
         read(blob, 0, 10, false);
         assertThat(reads).hasValue(1);
         assertThat(retries).hasValue(1);
+    }
+
+    @Test
+    void httpsVerifiesTheServerAgainstTheConfiguredCaFile(@TempDir Path dir) throws Exception {
+        TestCertificates cert = TestCertificates.generate(dir, "server", "ip:127.0.0.1");
+        try (RangeServer tls = new RangeServer(cert.serverContext()).put("/blob", CONTENT)) {
+            URI url = tls.uri("/blob");
+            assertThat(url.getScheme()).isEqualTo("https");
+
+            assertThatThrownBy(() -> plain(OPTIONS).open(url)).isInstanceOfSatisfying(FetchException.class,
+                    e -> assertThat(e.retryable()).as("a certificate error is not retried").isFalse());
+            Blob blob = plain(OPTIONS.toBuilder().caFile(cert.pem()).build()).open(url);
+            assertThat(read(blob, 100, 100_000, true)).isEqualTo(TestBytes.range(CONTENT, 100, 100_000));
+        }
+    }
+
+    @Test
+    void aCaFileThatHoldsNoCertificateIsAConfigError(@TempDir Path dir) throws Exception {
+        Path empty = Files.writeString(dir.resolve("empty.pem"), "nothing here\n");
+        assertThatThrownBy(() -> plain(OPTIONS.toBuilder().caFile(empty).build()))
+                .isInstanceOfSatisfying(FetchException.class, e -> assertThat(e.errno()).isEqualTo(FetchException.EINVAL));
+    }
+
+    @Test
+    void requestsGoThroughTheConfiguredProxy() throws Exception {
+        try (RangeServer proxy = new RangeServer().put("/blob", CONTENT)) {
+            Blob blob = plain(OPTIONS.toBuilder().proxy(proxy.uri("/")).build())
+                    .open(URI.create("http://origin.invalid/blob"));
+            assertThat(read(blob, 1, 10, false)).isEqualTo(TestBytes.range(CONTENT, 1, 10));
+            assertThat(proxy.seen()).extracting(RangeServer.Seen::method).containsExactly("HEAD", "GET");
+        }
     }
 }

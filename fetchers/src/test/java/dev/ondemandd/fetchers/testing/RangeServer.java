@@ -65,14 +65,27 @@ public final class RangeServer implements AutoCloseable {
     private volatile java.nio.file.Path root;
 
     public RangeServer() throws IOException {
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        this(null);
+    }
+
+    /** An HTTPS server presenting {@code tls}'s certificate, or plain HTTP when null. */
+    public RangeServer(javax.net.ssl.SSLContext tls) throws IOException {
+        InetSocketAddress any = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+        if (tls == null) {
+            server = HttpServer.create(any, 0);
+        } else {
+            com.sun.net.httpserver.HttpsServer https = com.sun.net.httpserver.HttpsServer.create(any, 0);
+            https.setHttpsConfigurator(new com.sun.net.httpserver.HttpsConfigurator(tls));
+            server = https;
+        }
         server.setExecutor(Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("range-server-", 0).factory()));
         server.createContext("/", this::handle);
         server.start();
     }
 
     public URI uri(String path) {
-        return URI.create("http://127.0.0.1:" + server.getAddress().getPort() + path);
+        String scheme = server instanceof com.sun.net.httpserver.HttpsServer ? "https" : "http";
+        return URI.create(scheme + "://127.0.0.1:" + server.getAddress().getPort() + path);
     }
 
     public RangeServer put(String path, byte[] content) {

@@ -4,16 +4,13 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.ondemandd.fetchers.Credentials;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
-import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.Signature;
 import java.security.cert.X509Certificate;
@@ -23,7 +20,6 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A registry token server (distribution's token auth spec) on the JDK's HttpServer: answers
@@ -35,7 +31,6 @@ public final class TokenServer implements AutoCloseable {
 
     public static final String SERVICE = "ondemandd-test-registry";
     public static final String ISSUER = "ondemandd-test-issuer";
-    private static final String STOREPASS = "changeit";
 
     private final HttpServer server;
     private final PrivateKey key;
@@ -51,28 +46,10 @@ public final class TokenServer implements AutoCloseable {
     public TokenServer(Path work, Credentials required) throws IOException, GeneralSecurityException,
             InterruptedException {
         this.required = required;
-        Files.createDirectories(work);
-        Path store = work.resolve("token-signer.p12");
-        Files.deleteIfExists(store);
-        Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
-        Process p = new ProcessBuilder(keytool.toString(), "-genkeypair", "-alias", "signer", "-keyalg", "RSA",
-                "-keysize", "2048", "-sigalg", "SHA256withRSA", "-dname", "CN=ondemandd test token signer",
-                "-validity", "2", "-storetype", "PKCS12", "-keystore", store.toString(), "-storepass", STOREPASS,
-                "-keypass", STOREPASS).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new IOException("keytool failed: " + out);
-        }
-        KeyStore ks = KeyStore.getInstance("PKCS12");
-        try (InputStream in = Files.newInputStream(store)) {
-            ks.load(in, STOREPASS.toCharArray());
-        }
-        key = (PrivateKey) ks.getKey("signer", STOREPASS.toCharArray());
-        cert = (X509Certificate) ks.getCertificate("signer");
-        bundle = work.resolve("token-bundle.pem");
-        Files.writeString(bundle, "-----BEGIN CERTIFICATE-----\n"
-                + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(cert.getEncoded())
-                + "\n-----END CERTIFICATE-----\n");
+        TestCertificates signer = TestCertificates.generate(work, "token-signer", null);
+        key = signer.key();
+        cert = signer.certificate();
+        bundle = signer.pem();
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.setExecutor(Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("token-server-", 0).factory()));
         server.createContext("/token", this::handle);

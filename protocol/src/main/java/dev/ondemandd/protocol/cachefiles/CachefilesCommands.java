@@ -3,6 +3,7 @@ package dev.ondemandd.protocol.cachefiles;
 import static dev.ondemandd.protocol.cachefiles.CachefilesConstants.COMMAND_MAX_BYTES;
 import static dev.ondemandd.protocol.cachefiles.CachefilesConstants.MAX_ERRNO;
 
+import dev.ondemandd.protocol.nativeio.Errno;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -59,6 +60,34 @@ public final class CachefilesCommands {
         }
         // msg_id is an unsigned xarray index; the kernel parses it with kstrtoul.
         return "copen " + Integer.toUnsignedString(msgId) + "," + sizeOrNegativeErrno;
+    }
+
+    /**
+     * Names a command the kernel refused and, where there is one, what the operator should do about it; the
+     * errno's text follows in the {@code ErrnoException} built from it.
+     */
+    public static String failure(String command, int errno) {
+        String verb = command.indexOf(' ') < 0 ? command : command.substring(0, command.indexOf(' '));
+        String hint = switch (verb) {
+            case "bind" -> switch (errno) {
+                case Errno.EINVAL -> "no cache directory was set, or the kernel lacks CONFIG_CACHEFILES_ONDEMAND";
+                case Errno.ENOENT -> "the cache directory does not exist: create it first";
+                case Errno.ENOTDIR -> "the cache directory is not a directory";
+                case Errno.EBUSY -> "the cache is already bound on this fd";
+                case Errno.ERANGE -> "the culling limits are inconsistent";
+                default -> "";
+            };
+            case "dir", "tag" -> errno == Errno.EEXIST ? "it can be set once per open of /dev/cachefiles" : "";
+            case "copen", "restore" -> switch (errno) {
+                case Errno.EOPNOTSUPP -> "the cache is not bound in on-demand mode, or the kernel lacks"
+                        + " CONFIG_CACHEFILES_ONDEMAND" + (verb.equals("restore") ? " (restore needs Linux 6.8+)" : "");
+                case Errno.EINVAL -> verb.equals("copen")
+                        ? "the msg_id is not an outstanding request (answered already, or the cache restarted)" : "";
+                default -> "";
+            };
+            default -> errno == Errno.EOPNOTSUPP ? "the kernel does not know this command" : "";
+        };
+        return "cachefiles command '" + command + "'" + (hint.isEmpty() ? "" : " (" + hint + ")");
     }
 
     private static String command(String name, String argument) {

@@ -71,7 +71,7 @@ public final class KernelCachefilesDevice implements CachefilesDevice {
         try {
             written = device.write(b);
         } catch (ErrnoException e) {
-            throw new ErrnoException("cachefiles command '" + command + "'", e.errno());
+            throw new ErrnoException(CachefilesCommands.failure(command, e.errno()), e.errno());
         }
         if (written != bytes.length) {
             throw new IOException("cachefiles command '" + command + "' was cut after " + written + " bytes");

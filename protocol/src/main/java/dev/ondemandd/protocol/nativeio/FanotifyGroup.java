@@ -18,15 +18,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * the zeros of unfilled holes: unmount first, or hand the fd to a holder ({@link #fd()}).
  */
 public final class FanotifyGroup implements AutoCloseable {
-    private static final int POLLFD_SIZE = 8;
-
     private final int fd;
     private final AtomicBoolean closed = new AtomicBoolean();
-    private final ByteBuffer pollFd = ByteBuffer.allocateDirect(POLLFD_SIZE).order(ByteOrder.nativeOrder());
-    private final long pollFdAddress = FileDescriptors.address(pollFd);
     private final ReentrantLock responseLock = new ReentrantLock();
     private final ByteBuffer response = ByteBuffer.allocateDirect(Fanotify.RESPONSE_LEN).order(ByteOrder.nativeOrder());
-    private final long responseAddress = FileDescriptors.address(response);
 
     private FanotifyGroup(int fd) {
         this.fd = fd;
@@ -41,7 +36,7 @@ public final class FanotifyGroup implements AutoCloseable {
     public static FanotifyGroup open() throws IOException {
         try {
             return new FanotifyGroup(FanotifyNative.fanotify_init(Fanotify.FAN_CLASS_PRE_CONTENT | Fanotify.FAN_CLOEXEC,
-                    FanotifyNative.O_RDWR | FanotifyNative.O_LARGEFILE));
+                    Posix.O_RDWR | FanotifyNative.O_LARGEFILE));
         } catch (LastErrorException e) {
             String hint = switch (e.getErrorCode()) {
                 case ErrnoException.EPERM -> " (needs CAP_SYS_ADMIN: run as root)";
@@ -98,15 +93,7 @@ public final class FanotifyGroup implements AutoCloseable {
      * @return true when a {@link #read} will not block
      */
     public boolean await(int timeoutMillis) throws IOException {
-        pollFd.putInt(0, fd).putShort(4, FanotifyNative.POLLIN).putShort(6, (short) 0);
-        try {
-            return FanotifyNative.poll(pollFdAddress, 1, timeoutMillis) > 0;
-        } catch (LastErrorException e) {
-            if (e.getErrorCode() == ErrnoException.EINTR) {
-                return false;
-            }
-            throw NativeErrors.of("poll fanotify fd " + fd, e);
-        }
+        return Posix.poll(fd, Posix.POLLIN, timeoutMillis) != 0;
     }
 
     /**
@@ -115,17 +102,14 @@ public final class FanotifyGroup implements AutoCloseable {
      * @return the number of bytes read; 0 when interrupted or when no event is pending on a non-blocking group
      */
     public int read(ByteBuffer dst) throws IOException {
-        long n;
         try {
-            n = FanotifyNative.read(fd, FileDescriptors.address(dst) + dst.position(), dst.remaining());
-        } catch (LastErrorException e) {
-            if (e.getErrorCode() == ErrnoException.EINTR || e.getErrorCode() == ErrnoException.EAGAIN) {
+            return Posix.read(fd, dst);
+        } catch (ErrnoException e) {
+            if (e.errno() == ErrnoException.EAGAIN) {
                 return 0;
             }
-            throw NativeErrors.of("read fanotify fd " + fd, e);
+            throw e;
         }
-        dst.position(dst.position() + (int) n);
-        return (int) n;
     }
 
     /** Answers the permission event of {@code eventFd} with {@code response} (see {@link FanotifyResponse}). */
@@ -134,13 +118,12 @@ public final class FanotifyGroup implements AutoCloseable {
         try {
             this.response.clear();
             FanotifyResponse.encode(this.response, eventFd, response);
-            long n = FanotifyNative.write(fd, responseAddress, Fanotify.RESPONSE_LEN);
+            this.response.flip();
+            int n = Posix.write(fd, this.response);
             if (n != Fanotify.RESPONSE_LEN) {
                 throw new ErrnoException("write fanotify response for fd " + eventFd + ": short write " + n,
                         ErrnoException.EIO);
             }
-        } catch (LastErrorException e) {
-            throw NativeErrors.of("write fanotify response for fd " + eventFd, e);
         } finally {
             responseLock.unlock();
         }
@@ -150,7 +133,7 @@ public final class FanotifyGroup implements AutoCloseable {
     @Override
     public void close() throws IOException {
         if (closed.compareAndSet(false, true)) {
-            FileDescriptors.close(fd);
+            Posix.close(fd);
         }
     }
 }

@@ -6,7 +6,7 @@ import java.nio.file.Path;
 
 /** mount(2) and umount2(2) for EROFS images, with errors that tell an operator what to do. */
 public final class Mounts {
-    private static final int ENODEV = 19;
+    private static final int ENODEV = Errno.ENODEV;
 
     private Mounts() {
     }

@@ -61,4 +61,14 @@ class CachefilesCommandsTest {
         assertThatThrownBy(() -> CachefilesCommands.copenError(1, 4096)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> CachefilesCommands.copenSize(1, -1)).isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void refusedCommandsSayWhatToDo() {
+        assertThat(CachefilesCommands.failure("bind ondemand", 22)).isEqualTo("cachefiles command 'bind ondemand'"
+                + " (no cache directory was set, or the kernel lacks CONFIG_CACHEFILES_ONDEMAND)");
+        assertThat(CachefilesCommands.failure("restore", 95)).contains("restore needs Linux 6.8+");
+        assertThat(CachefilesCommands.failure("copen 3,0", 22)).contains("not an outstanding request");
+        assertThat(CachefilesCommands.failure("tag x", 17)).contains("once per open");
+        assertThat(CachefilesCommands.failure("copen 3,0", 5)).isEqualTo("cachefiles command 'copen 3,0'");
+    }
 }

@@ -87,20 +87,20 @@ class FanotifyGroupTest {
             FanotifyRange r = e.range().orElseThrow();
             assertThat(r.offset()).isEqualTo(65536);
             assertThat(r.count()).isGreaterThanOrEqualTo(8192);
-            assertThat(FileDescriptors.identity(e.fd())).isEqualTo(FileDescriptors.identity(f));
+            assertThat(FileId.of(e.fd())).isEqualTo(FileId.of(f));
             assertThat(reader).as("the reader waits for the answer").isNotDone();
 
-            assertThat(FileDescriptors.seekData(e.fd(), 0)).as("all hole").isEqualTo(-1);
+            assertThat(Posix.seekData(e.fd(), 0)).as("all hole").isEqualTo(-1);
             ByteBuffer data = ByteBuffer.allocateDirect(65536);
             while (data.hasRemaining()) {
                 data.put((byte) 0x5a);
             }
             data.flip();
-            FileDescriptors.pwriteFully(e.fd(), data, 65536);
-            assertThat(FileDescriptors.seekData(e.fd(), 0)).isEqualTo(65536);
-            assertThat(FileDescriptors.seekHole(e.fd(), 65536)).isEqualTo(131072);
+            Posix.pwriteFully(e.fd(), data, 65536);
+            assertThat(Posix.seekData(e.fd(), 0)).isEqualTo(65536);
+            assertThat(Posix.seekHole(e.fd(), 65536)).isEqualTo(131072);
             g.respond(e.fd(), Fanotify.FAN_ALLOW);
-            FileDescriptors.close(e.fd());
+            Posix.close(e.fd());
 
             byte[] expected = new byte[8192];
             Arrays.fill(expected, (byte) 0x5a);
@@ -122,7 +122,7 @@ class FanotifyGroupTest {
             });
             FanotifyEvent e = nextEvent(g, ByteBuffer.allocateDirect(4096));
             g.respond(e.fd(), Fanotify.denyErrno(ErrnoException.EIO));
-            FileDescriptors.close(e.fd());
+            Posix.close(e.fd());
             assertThatThrownBy(() -> reader.get(5, TimeUnit.SECONDS)).hasRootCauseInstanceOf(IOException.class)
                     .rootCause().hasMessageContaining("Input/output error");
         }

@@ -6,8 +6,8 @@ import dev.ondemandd.protocol.fanotify.FanotifyEventDecoder;
 import dev.ondemandd.protocol.fanotify.FanotifyRange;
 import dev.ondemandd.protocol.fanotify.MalformedEventException;
 import dev.ondemandd.protocol.nativeio.FanotifyGroup;
-import dev.ondemandd.protocol.nativeio.FileDescriptors;
 import dev.ondemandd.protocol.nativeio.FileId;
+import dev.ondemandd.protocol.nativeio.Posix;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
@@ -147,7 +147,7 @@ public final class FanotifyFrontend implements AutoCloseable {
         int fd = event.fd();
         SparseBlob blob;
         try {
-            blob = find(FileDescriptors.identity(fd));
+            blob = find(FileId.of(fd));
             if (blob != null) {
                 blob.adoptWriter(fd);
             }
@@ -191,19 +191,18 @@ public final class FanotifyFrontend implements AutoCloseable {
         int last = (int) ((end - 1) / blob.unitSize());
         PendingEvent pending = new PendingEvent(fd);
         int waiting = 0;
-        int started = -1;
         for (int u = first; u <= last; u++) {
             SparseBlob.Claim claim = blob.claim(u, pending);
             if (claim == SparseBlob.Claim.STARTED) {
                 startFill(blob, u);
-                started = u;
             }
             if (claim != SparseBlob.Claim.FILLED) {
                 waiting++;
             }
         }
-        if (started >= 0 && fillAhead > 0 && (first == 0 || !blob.isIdle(first - 1))) {
-            // A sequential reader: fill the next units before the kernel asks, overlapping fetch and use.
+        if (fillAhead > 0 && (first == 0 || !blob.isIdle(first - 1))) {
+            // A sequential reader: keep the next units filling before the kernel asks for them, so its reads
+            // find them filled and are answered at once instead of waiting out a fetch each.
             for (int u = last + 1; u <= Math.min(blob.units() - 1, last + fillAhead); u++) {
                 if (blob.isIdle(u) && blob.claim(u, null) == SparseBlob.Claim.STARTED) {
                     startFill(blob, u);
@@ -233,7 +232,7 @@ public final class FanotifyFrontend implements AutoCloseable {
             LOG.log(Level.WARNING, "answering fanotify event fd " + fd + " failed: " + e.getMessage());
         } finally {
             try {
-                FileDescriptors.close(fd);
+                Posix.close(fd);
             } catch (IOException e) {
                 LOG.log(Level.WARNING, "closing fanotify event fd " + fd + " failed: " + e.getMessage());
             }

@@ -13,7 +13,7 @@ import java.time.Duration;
  */
 public record FanotifySettings(int unitSize, int fillAhead, long maxMetaSize, Duration busyUnmountWait) {
     public static final int DEFAULT_UNIT_SIZE = 1 << 20;
-    public static final int DEFAULT_FILL_AHEAD = 4;
+    public static final int DEFAULT_FILL_AHEAD = 8;
     public static final long DEFAULT_MAX_META_SIZE = 1L << 30;
     public static final Duration DEFAULT_BUSY_UNMOUNT_WAIT = Duration.ofSeconds(10);
     public static final int MAX_FILL_AHEAD = 256;

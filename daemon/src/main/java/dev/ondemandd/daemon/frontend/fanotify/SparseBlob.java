@@ -4,8 +4,8 @@ import dev.ondemandd.daemon.core.CacheTarget;
 import dev.ondemandd.daemon.core.CoreSettings;
 import dev.ondemandd.daemon.core.ObjectHandle;
 import dev.ondemandd.daemon.core.ReadReply;
-import dev.ondemandd.protocol.nativeio.FileDescriptors;
 import dev.ondemandd.protocol.nativeio.FileId;
+import dev.ondemandd.protocol.nativeio.Posix;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.lang.System.Logger.Level;
@@ -48,6 +48,13 @@ public final class SparseBlob implements CacheTarget, AutoCloseable {
     private final int seekFd;
     /** Guarded by this. */
     private final long[] filled;
+    /**
+     * Units that may hold some data but not all (found so by the startup scan, or left by a failed fill): only
+     * these need a hole query before a fill. Every other unfilled unit is one hole — which spares the hot path
+     * lseek(SEEK_DATA), which waits for the inode lock a concurrent buffered write of another unit holds.
+     * Guarded by this.
+     */
+    private final long[] partial;
     /** Guarded by this. */
     private final UnitFill[] inFlight;
     /** Guarded by this. */
@@ -63,6 +70,7 @@ public final class SparseBlob implements CacheTarget, AutoCloseable {
         this.id = id;
         this.seekFd = seekFd;
         this.filled = new long[(units + 63) >>> 6];
+        this.partial = new long[(units + 63) >>> 6];
         this.inFlight = new UnitFill[units];
     }
 
@@ -94,13 +102,13 @@ public final class SparseBlob implements CacheTarget, AutoCloseable {
             throw new IOException("cache file " + path + " is " + actual + " bytes but its blob is " + size
                     + " bytes; it belongs to another blob: remove it");
         }
-        int fd = FileDescriptors.openReadOnly(path);
+        int fd = Posix.open(path.toString(), Posix.O_RDONLY | Posix.O_CLOEXEC);
         try {
-            SparseBlob blob = new SparseBlob(path, size, unitSize, FileDescriptors.identity(fd), fd);
+            SparseBlob blob = new SparseBlob(path, size, unitSize, FileId.of(fd), fd);
             blob.scan();
             return blob;
         } catch (IOException | RuntimeException e) {
-            FileDescriptors.close(fd);
+            Posix.close(fd);
             throw e;
         }
     }
@@ -109,14 +117,18 @@ public final class SparseBlob implements CacheTarget, AutoCloseable {
     private synchronized void scan() throws IOException {
         long pos = 0;
         while (pos < size) {
-            long data = FileDescriptors.seekData(seekFd, pos);
+            long data = Posix.seekData(seekFd, pos);
             if (data < 0) {
                 break;
             }
-            long hole = FileDescriptors.seekHole(seekFd, data);
+            long hole = Posix.seekHole(seekFd, data);
             long end = hole < 0 ? size : Math.min(hole, size);
-            for (long u = (data + unitSize - 1) / unitSize; u < units && unitEnd((int) u) <= end; u++) {
-                setFilled((int) u);
+            for (int u = (int) (data / unitSize); u < units && unitStart(u) < end; u++) {
+                if (unitStart(u) >= data && unitEnd(u) <= end) {
+                    setFilled(u);
+                } else {
+                    setBit(partial, u);
+                }
             }
             pos = end;
         }
@@ -162,6 +174,10 @@ public final class SparseBlob implements CacheTarget, AutoCloseable {
         return (filled[unit >>> 6] & (1L << unit)) != 0;
     }
 
+    private static void setBit(long[] bits, int unit) {
+        bits[unit >>> 6] |= 1L << unit;
+    }
+
     private void setFilled(int unit) {
         if ((filled[unit >>> 6] & (1L << unit)) == 0) {
             filled[unit >>> 6] |= 1L << unit;
@@ -184,7 +200,7 @@ public final class SparseBlob implements CacheTarget, AutoCloseable {
         }
         synchronized (this) {
             if (writerFd < 0) {
-                writerFd = FileDescriptors.dup(eventFd);
+                writerFd = Posix.dup(eventFd);
             }
         }
     }
@@ -229,15 +245,24 @@ public final class SparseBlob implements CacheTarget, AutoCloseable {
      */
     long fill(int unit) {
         UnitFill fill;
+        boolean mayHoldData;
         synchronized (this) {
             fill = inFlight[unit];
+            mayHoldData = (partial[unit >>> 6] & (1L << unit)) != 0;
+        }
+        if (!mayHoldData) {
+            synchronized (this) {
+                fill.pendingReads = 1;
+            }
+            handle.read(unitStart(unit), unitEnd(unit) - unitStart(unit), fill);
+            return unitEnd(unit) - unitStart(unit);
         }
         List<long[]> holes = new ArrayList<>(1);
         try {
             long pos = unitStart(unit);
             long end = unitEnd(unit);
             while (pos < end) {
-                long data = FileDescriptors.seekData(seekFd, pos);
+                long data = Posix.seekData(seekFd, pos);
                 if (data < 0 || data >= end) {
                     holes.add(new long[] {pos, end});
                     break;
@@ -245,7 +270,7 @@ public final class SparseBlob implements CacheTarget, AutoCloseable {
                 if (data > pos) {
                     holes.add(new long[] {pos, data});
                 }
-                long hole = FileDescriptors.seekHole(seekFd, data);
+                long hole = Posix.seekHole(seekFd, data);
                 pos = hole < 0 ? end : hole;
             }
         } catch (IOException e) {
@@ -275,6 +300,10 @@ public final class SparseBlob implements CacheTarget, AutoCloseable {
             inFlight[fill.unit] = null;
             if (errno == 0) {
                 setFilled(fill.unit);
+                partial[fill.unit >>> 6] &= ~(1L << fill.unit);
+            } else {
+                // Some of its writes may have landed: query its holes next time.
+                setBit(partial, fill.unit);
             }
             waiters = fill.waiters;
         }
@@ -293,7 +322,7 @@ public final class SparseBlob implements CacheTarget, AutoCloseable {
         if (fd < 0) {
             throw new IOException("no event fd to write " + path + " through yet");
         }
-        FileDescriptors.pwriteFully(fd, src, offset);
+        Posix.pwriteFully(fd, src, offset);
     }
 
     @Override
@@ -302,10 +331,10 @@ public final class SparseBlob implements CacheTarget, AutoCloseable {
         writerFd = -1;
         try {
             if (fd >= 0) {
-                FileDescriptors.close(fd);
+                Posix.close(fd);
             }
         } finally {
-            FileDescriptors.close(seekFd);
+            Posix.close(seekFd);
         }
     }
 

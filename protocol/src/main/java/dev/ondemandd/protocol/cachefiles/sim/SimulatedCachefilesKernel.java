@@ -9,6 +9,7 @@ import static dev.ondemandd.protocol.cachefiles.CachefilesConstants.OP_READ;
 import static dev.ondemandd.protocol.cachefiles.CachefilesConstants.VOLUME_KEY_MAX_SIZE;
 
 import dev.ondemandd.protocol.cachefiles.CachefilesCodec;
+import dev.ondemandd.protocol.cachefiles.CachefilesCommands;
 import dev.ondemandd.protocol.cachefiles.CachefilesDevice;
 import dev.ondemandd.protocol.cachefiles.CachefilesMessage;
 import dev.ondemandd.protocol.cachefiles.CloseMessage;
@@ -193,7 +194,7 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
     }
 
     private static ErrnoException commandError(String command, int errno) {
-        return new ErrnoException("cachefiles command '" + command + "'", errno);
+        return new ErrnoException(CachefilesCommands.failure(command, errno), errno);
     }
 
     /** Runs one command under the lock; returns 0 or the errno the kernel's write() would fail with. */

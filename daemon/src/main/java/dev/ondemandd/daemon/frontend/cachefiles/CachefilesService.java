@@ -1,0 +1,61 @@
+package dev.ondemandd.daemon.frontend.cachefiles;
+
+import dev.ondemandd.daemon.core.Core;
+import dev.ondemandd.daemon.core.CoreListener;
+import dev.ondemandd.daemon.core.CoreSettings;
+import dev.ondemandd.daemon.core.SourceResolver;
+import dev.ondemandd.protocol.cachefiles.CachefilesDevice;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+
+/**
+ * A cachefiles device served by a core: bind, serve, and on {@link #close()} shut down in the order that
+ * never leaves the kernel waiting — stop reading requests, let the core answer every READ and close every
+ * anonymous fd, then close the device (the kernel unbinds once all of them are closed).
+ */
+public final class CachefilesService implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(CachefilesService.class.getName());
+
+    private final CachefilesDevice device;
+    private final Core core;
+    private final CachefilesFrontend frontend;
+    private boolean closed;
+
+    public CachefilesService(CachefilesDevice device, CoreSettings settings, SourceResolver resolver,
+            CoreListener listener) {
+        this.device = device;
+        this.core = new Core(settings, resolver, listener);
+        this.frontend = new CachefilesFrontend(device, core);
+    }
+
+    /** Writes dir, tag and {@code bind ondemand}, then starts serving. */
+    public void start(String dir, String tag) throws IOException {
+        frontend.bind(dir, tag);
+        frontend.start();
+    }
+
+    public Core core() {
+        return core;
+    }
+
+    public CachefilesFrontend frontend() {
+        return frontend;
+    }
+
+    @Override
+    public synchronized void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            frontend.stop();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        core.close();
+        device.close();
+        LOG.log(Level.INFO, "cachefiles device closed; " + core.stats());
+    }
+}

@@ -1,0 +1,84 @@
+package dev.ondemandd.daemon.frontend.fanotify;
+
+import dev.ondemandd.daemon.core.Core;
+import dev.ondemandd.daemon.core.CoreListener;
+import dev.ondemandd.daemon.core.CoreSettings;
+import dev.ondemandd.daemon.core.SourceResolver;
+import dev.ondemandd.daemon.core.SourceRule;
+import dev.ondemandd.fetchers.FetcherRegistry;
+import dev.ondemandd.protocol.nativeio.FanotifyGroup;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The fanotify side of a running daemon: a core whose sources include the images' blobs, a pre-content group
+ * and a server that has mounted every image. {@link #close()} unmounts, drains the core, then releases the
+ * group, in that order.
+ */
+public final class FanotifyDaemon implements AutoCloseable {
+    private final Core core;
+    private final FanotifyServer server;
+
+    private FanotifyDaemon(Core core, FanotifyServer server) {
+        this.core = core;
+        this.server = server;
+    }
+
+    /**
+     * Prepares and mounts every image, in order.
+     *
+     * @param rules the configured sources, consulted after the images' own blob URLs
+     * @throws IOException when the kernel lacks pre-content events, an image cannot be prepared or mounted;
+     *     whatever was mounted is unmounted again
+     */
+    public static FanotifyDaemon start(List<ImageSpec> images, Path cacheDir, FetcherRegistry fetchers,
+            List<SourceRule> rules, CoreSettings coreSettings, FanotifySettings settings, CoreListener listener)
+            throws IOException {
+        List<SourceRule> all = new ArrayList<>(FanotifyServer.sourceRules(images));
+        all.addAll(rules);
+        Core core = new Core(coreSettings, new SourceResolver(all, fetchers), listener);
+        FanotifyServer server = null;
+        try {
+            server = new FanotifyServer(core, fetchers, FanotifyGroup.open(), cacheDir, settings);
+            for (int i = 0; i < images.size(); i++) {
+                server.mount(server.prepare(i, images.get(i)));
+            }
+            return new FanotifyDaemon(core, server);
+        } catch (IOException | RuntimeException e) {
+            try {
+                if (server != null) {
+                    server.close();
+                }
+            } catch (IOException closing) {
+                e.addSuppressed(closing);
+            } finally {
+                core.close();
+            }
+            throw e;
+        }
+    }
+
+    public FanotifyServer server() {
+        return server;
+    }
+
+    public Core core() {
+        return core;
+    }
+
+    /** Whether every image is still mounted (false once an operator unmounted one). */
+    public boolean allMounted() throws IOException {
+        return server.allMounted();
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            server.close();
+        } finally {
+            core.close();
+        }
+    }
+}
