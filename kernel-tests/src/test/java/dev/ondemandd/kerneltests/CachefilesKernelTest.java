@@ -37,18 +37,14 @@ class CachefilesKernelTest {
         TestImages.assumeVmPossible();
         TestImages images = TestImages.locate();
         Path out = Path.of("target", "vm").toAbsolutePath();
-        Path jar = images.repository().resolve("daemon/target/ondemandd.jar");
-        if (!Files.isRegularFile(jar)) {
-            fail(jar + " is missing: run the kernel tests through the reactor (mvn verify), which packages the daemon first");
-        }
+        Path jar = images.daemonJar();
         Map<String, String> env = Map.of("JAVA_HOME", System.getProperty("java.home"),
                 "VM_TIMEOUT", Long.toString(VM_TIMEOUT.toSeconds() - 30));
         TestImages.Result kernel = images.run(KERNEL_BUILD_TIMEOUT, out.resolve("build-kernel.log"), env, line -> { },
                 false, images.script("build-kernel").toString());
         images.run(BUILD_TIMEOUT, out.resolve("build-initramfs.log"), env, line -> { }, false,
                 images.script("build-initramfs").toString());
-        Path manifest = images.run(BUILD_TIMEOUT, out.resolve("make-images.log"), env, line -> { }, false,
-                images.script("make-images").toString(), out.resolve("images").toString()).printedPath();
+        Path manifest = images.makeImages(out.resolve("images"), out.resolve("make-images.log"));
         System.out.printf("kernel %s (%.0f s), images %s%n", kernel.printedPath(), seconds(kernel.elapsed()), manifest);
         vm = images.run(VM_TIMEOUT, out.resolve("cachefiles-e2e.log"), env,
                 line -> {

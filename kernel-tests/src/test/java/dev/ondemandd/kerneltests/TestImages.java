@@ -29,6 +29,9 @@ final class TestImages {
     /** Exit status of a test-images script when its prerequisites cannot be had (automake's SKIP). */
     static final int EXIT_UNAVAILABLE = 77;
 
+    /** erofs-utils from source (about a minute cold) plus the images. */
+    static final Duration IMAGE_BUILD_TIMEOUT = Duration.ofMinutes(15);
+
     private final Path repository;
 
     private TestImages(Path repository) {
@@ -51,6 +54,22 @@ final class TestImages {
 
     Path script(String name) {
         return repository.resolve("test-images").resolve(name);
+    }
+
+    /** The shaded daemon jar; the reactor packages it before this module's tests run. */
+    Path daemonJar() {
+        Path jar = repository.resolve("daemon/target/ondemandd.jar");
+        if (!Files.isRegularFile(jar)) {
+            throw new AssertionError(jar + " is missing: run these tests through the reactor (mvn verify), which"
+                    + " packages the daemon first");
+        }
+        return jar;
+    }
+
+    /** Builds (or reuses) the make-images test images under {@code out}; returns their manifest.json. */
+    Path makeImages(Path out, Path log) throws IOException, InterruptedException {
+        return run(IMAGE_BUILD_TIMEOUT, log, Map.of(), line -> { }, false, script("make-images").toString(),
+                out.toString()).printedPath();
     }
 
     /** Skips (never fails) where a VM cannot be had at all: not Linux on x86-64, or switched off on purpose. */
