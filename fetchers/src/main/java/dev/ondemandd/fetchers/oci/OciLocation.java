@@ -10,7 +10,8 @@ import java.util.regex.Pattern;
  *
  * <p>A source's URL is {@code oci://host[:port]/repository}; the blob of a cache object is the one whose digest
  * is its cookie key, so the fetcher opens {@code oci://host[:port]/repository@sha256:<hex>}
- * ({@link #blob(URI, String)} builds it).
+ * ({@link #blob(URI, String)} builds it; a source template {@code oci://host/repository@{cookie}} gives the
+ * same, the cookie's {@code :} percent-encoded). A bare 64-hex reference is read as a sha256 digest.
  *
  * @param authority {@code host} or {@code host:port}
  * @param repository the repository name, checked against the distribution spec's grammar
@@ -23,6 +24,7 @@ public record OciLocation(String authority, String repository, String reference)
             Pattern.compile("[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*)*");
     private static final Pattern TAG = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9._-]{0,127}");
     private static final Pattern SHA256 = Pattern.compile("sha256:[a-f0-9]{64}");
+    private static final Pattern BARE_HEX = Pattern.compile("[a-f0-9]{64}");
     /** Longer names are refused before any pattern runs on them. */
     private static final int MAX_NAME = 255;
 
@@ -43,6 +45,10 @@ public record OciLocation(String authority, String repository, String reference)
         if (at >= 0) {
             reference = name.substring(at + 1);
             name = name.substring(0, at);
+            if (BARE_HEX.matcher(reference).matches()) {
+                // A cookie key that is an EROFS device tag: the digest's hex without its prefix.
+                reference = "sha256:" + reference;
+            }
             if (!SHA256.matcher(reference).matches()) {
                 throw invalid(uri, "a digest must be sha256:<64 lower-case hex>");
             }

@@ -25,6 +25,10 @@ class OciParsingTest {
     void locationsParseRepositoryAndReference() throws Exception {
         assertThat(OciLocation.parse(URI.create("oci://reg.example:5000/a/b-c@sha256:" + HEX)))
                 .isEqualTo(new OciLocation("reg.example:5000", "a/b-c", "sha256:" + HEX));
+        assertThat(OciLocation.parse(URI.create("oci://reg/a@" + HEX)))
+                .isEqualTo(new OciLocation("reg", "a", "sha256:" + HEX));
+        assertThat(OciLocation.parse(URI.create("oci://reg/a@sha256%3A" + HEX)))
+                .isEqualTo(new OciLocation("reg", "a", "sha256:" + HEX));
         assertThat(OciLocation.parse(URI.create("oci://reg/a/b:v1.2"))).isEqualTo(new OciLocation("reg", "a/b", "v1.2"));
         assertThat(OciLocation.parse(URI.create("oci://reg:1/a"))).isEqualTo(new OciLocation("reg:1", "a", null));
         assertThat(OciLocation.blob(URI.create("oci://reg/a"), HEX)).isEqualTo(URI.create("oci://reg/a@sha256:" + HEX));
