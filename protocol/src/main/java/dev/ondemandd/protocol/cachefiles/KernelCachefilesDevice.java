@@ -61,11 +61,10 @@ public final class KernelCachefilesDevice implements CachefilesDevice {
     /** Writes one command; the kernel answers a failed command with an errno, which is thrown. */
     @Override
     public void command(String command) throws IOException {
-        ByteBuffer b = COMMAND_BUFFER.get().clear();
         byte[] bytes = command.getBytes(StandardCharsets.UTF_8);
-        if (bytes.length > b.capacity() || bytes.length == 0) {
-            throw new IllegalArgumentException("command of " + bytes.length + " bytes");
-        }
+        // Longer than a page minus one the kernel refuses (EOPNOTSUPP); let it say so rather than guess here.
+        ByteBuffer b = bytes.length <= CachefilesConstants.COMMAND_MAX_BYTES
+                ? COMMAND_BUFFER.get().clear() : ByteBuffer.allocateDirect(bytes.length);
         b.put(bytes).flip();
         int written;
         try {
