@@ -5,14 +5,18 @@ import dev.ondemandd.daemon.core.SourceRule;
 import dev.ondemandd.fetchers.Blob;
 import dev.ondemandd.fetchers.FetchException;
 import dev.ondemandd.fetchers.Fetcher;
+import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 
 /**
  * An in-memory source for benchmarks: {@code mem:///<size>} opens a blob of that many bytes whose byte at
- * offset {@code o} is {@link #byteAt(long)}. The bytes repeat with a period that is not a page multiple, so a
+ * offset {@code o} is {@link #byteAt(long)}; {@code mem:///<size>?delayMicros=<n>} makes every read take at
+ * least that long (a source with latency: fetch slots, not the CPU, are then what runs out). The bytes repeat with a period that is not a page multiple, so a
  * page written at the wrong offset reads back different. Reads copy from one shared direct buffer: what is
  * measured is the daemon, not the source.
  */
@@ -38,8 +42,13 @@ public final class MemorySource implements Fetcher {
 
     /** A resolver that serves every key from {@code mem:///<size>}. */
     public static SourceResolver resolver(long size) {
-        return SourceResolver.of(List.of(new SourceResolver.Route(SourceRule.of("*", "*", "mem:///" + size),
-                new MemorySource())));
+        return resolver(size, 0);
+    }
+
+    /** A resolver that serves every key from {@code mem:///<size>?delayMicros=<delayMicros>}. */
+    public static SourceResolver resolver(long size, long delayMicros) {
+        return SourceResolver.of(List.of(new SourceResolver.Route(SourceRule.of("*", "*", "mem:///" + size
+                + "?delayMicros=" + delayMicros), new MemorySource())));
     }
 
     @Override
@@ -50,17 +59,31 @@ public final class MemorySource implements Fetcher {
     @Override
     public Blob open(URI location) throws FetchException {
         long size;
+        long delayNanos = 0;
         try {
             size = Long.parseLong(location.getPath().substring(1));
+            String query = location.getQuery();
+            if (query != null && query.startsWith("delayMicros=")) {
+                delayNanos = Long.parseLong(query.substring("delayMicros=".length())) * 1000;
+            }
         } catch (RuntimeException e) {
-            throw new FetchException("mem: URL wants a size: " + location, FetchException.ENOENT, false);
+            throw new FetchException("mem: URL wants a size (and maybe ?delayMicros=N): " + location,
+                    FetchException.ENOENT, false);
         }
-        return new MemoryBlob(size);
+        return new MemoryBlob(size, delayNanos);
     }
 
-    private record MemoryBlob(long size) implements Blob {
+    private record MemoryBlob(long size, long delayNanos) implements Blob {
         @Override
-        public void read(long offset, ByteBuffer dst) {
+        public void read(long offset, ByteBuffer dst) throws IOException {
+            if (delayNanos > 0) {
+                try {
+                    Thread.sleep(Duration.ofNanos(delayNanos));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new InterruptedIOException("read interrupted");
+                }
+            }
             long at = offset;
             while (dst.hasRemaining()) {
                 int from = (int) (at % PERIOD);
