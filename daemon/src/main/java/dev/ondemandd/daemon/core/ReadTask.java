@@ -180,6 +180,6 @@ final class ReadTask implements Runnable {
     }
 
     private String describe() {
-        return "object " + object.id() + " (" + object.key() + ") " + offset + "+" + length;
+        return "#" + object.id() + " " + object.key() + " " + offset + "+" + length;
     }
 }
