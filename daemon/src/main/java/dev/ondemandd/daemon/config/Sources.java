@@ -66,6 +66,11 @@ public final class Sources implements AutoCloseable {
         return resolver;
     }
 
+    /** The fetchers themselves, for what is fetched outside the resolver (the fanotify metadata images). */
+    public FetcherRegistry fetchers() {
+        return fetchers;
+    }
+
     @Override
     public void close() throws IOException {
         fetchers.close();
