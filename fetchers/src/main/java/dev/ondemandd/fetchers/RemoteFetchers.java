@@ -5,6 +5,11 @@ import dev.ondemandd.fetchers.decorators.FetchMetrics;
 import dev.ondemandd.fetchers.http.HttpFetcher;
 import dev.ondemandd.fetchers.nfs.NfsFetcher;
 import dev.ondemandd.fetchers.oci.OciFetcher;
+import java.io.IOException;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
@@ -36,5 +41,100 @@ public final class RemoteFetchers {
                     FetchException.EINVAL, false);
         };
         return Decorators.standard(raw, source, options.retry(), metrics);
+    }
+
+    /**
+     * A configured source: its name (for metrics and logs), its URL template as in the config ({@code {volume}}
+     * and {@code {cookie}} placeholders allowed) and its options.
+     */
+    public record RemoteSource(String name, String urlTemplate, SourceOptions options) {
+    }
+
+    /**
+     * One fetcher per remote scheme family (http+https, oci, nfs) for a configuration's sources. A URL is
+     * served with the options of the source whose template's literal prefix (up to its first placeholder) it
+     * starts with, the longest prefix winning; URLs no source names (an image given on the command line) get
+     * the defaults.
+     *
+     * @throws FetchException when a source's options cannot work (EINVAL)
+     */
+    public static List<Fetcher> forSources(List<RemoteSource> sources, FetchMetrics metrics) throws FetchException {
+        List<Fetcher> out = new ArrayList<>();
+        try {
+            for (Set<String> family : List.of(Set.of("http", "https"), Set.of("oci"), Set.of("nfs"))) {
+                String scheme = family.contains("http") ? "http" : family.iterator().next();
+                List<Route> routes = new ArrayList<>();
+                for (RemoteSource s : sources) {
+                    String template = s.urlTemplate();
+                    int colon = template.indexOf(':');
+                    if (colon > 0 && family.contains(template.substring(0, colon).toLowerCase(Locale.ROOT))) {
+                        int brace = template.indexOf('{');
+                        routes.add(new Route(brace < 0 ? template : template.substring(0, brace),
+                                create(scheme, s.options(), s.name(), metrics)));
+                    }
+                }
+                out.add(new RoutingFetcher(family, routes, create(scheme, SourceOptions.DEFAULTS, scheme, metrics)));
+            }
+        } catch (FetchException | RuntimeException e) {
+            for (Fetcher f : out) {
+                try {
+                    f.close();
+                } catch (IOException closeFailed) {
+                    e.addSuppressed(closeFailed);
+                }
+            }
+            throw e;
+        }
+        return out;
+    }
+
+    /** URLs starting with {@code prefix} go to {@code fetcher}. */
+    private record Route(String prefix, Fetcher fetcher) {
+    }
+
+    /** Picks a source's fetcher by the URL's prefix. */
+    private static final class RoutingFetcher implements Fetcher {
+        private final Set<String> schemes;
+        private final List<Route> routes;
+        private final Fetcher fallback;
+
+        RoutingFetcher(Set<String> schemes, List<Route> routes, Fetcher fallback) {
+            this.schemes = Set.copyOf(schemes);
+            this.routes = routes.stream().sorted(Comparator.comparingInt((Route r) -> r.prefix().length()).reversed())
+                    .toList();
+            this.fallback = fallback;
+        }
+
+        @Override
+        public Set<String> schemes() {
+            return schemes;
+        }
+
+        @Override
+        public Blob open(URI location) throws FetchException {
+            String url = location.toString();
+            for (Route r : routes) {
+                if (url.startsWith(r.prefix())) {
+                    return r.fetcher().open(location);
+                }
+            }
+            return fallback.open(location);
+        }
+
+        @Override
+        public void close() throws IOException {
+            IOException first = null;
+            for (Fetcher f : routes.stream().map(Route::fetcher).toList()) {
+                try {
+                    f.close();
+                } catch (IOException e) {
+                    first = first == null ? e : first;
+                }
+            }
+            fallback.close();
+            if (first != null) {
+                throw first;
+            }
+        }
     }
 }

@@ -4,10 +4,12 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code ondemandd} command line: {@code run}, {@code replay}, {@code demo}. */
+/** The {@code ondemandd} command line: {@code run}, {@code mount}, {@code umount}, {@code replay}, {@code demo}. */
 @Command(name = "ondemandd", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
-        description = "Serves lazily pulled EROFS images to the kernel (cachefiles on-demand mode).",
-        subcommands = {RunCommand.class, ReplayCommand.class, DemoCommand.class},
+        description = "Serves lazily pulled EROFS images to the kernel (cachefiles on-demand mode or fanotify"
+                + " pre-content events).",
+        subcommands = {RunCommand.class, MountCommand.class, UmountCommand.class, ReplayCommand.class,
+            DemoCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:done as asked",

@@ -1,5 +1,6 @@
 package dev.ondemandd.daemon.cli;
 
+import dev.ondemandd.daemon.config.CacheConfig;
 import dev.ondemandd.daemon.config.CachefilesConfig;
 import dev.ondemandd.daemon.config.ConfigException;
 import dev.ondemandd.daemon.config.ConfigLoader;
@@ -7,6 +8,9 @@ import dev.ondemandd.daemon.config.DaemonConfig;
 import dev.ondemandd.daemon.config.Sources;
 import dev.ondemandd.daemon.core.CoreListener;
 import dev.ondemandd.daemon.frontend.cachefiles.CachefilesService;
+import dev.ondemandd.daemon.frontend.fanotify.FanotifySettings;
+import dev.ondemandd.daemon.frontend.fanotify.ImageSpec;
+import dev.ondemandd.daemon.trace.TraceFormat;
 import dev.ondemandd.daemon.trace.TraceRecorder;
 import dev.ondemandd.daemon.trace.TraceWriter;
 import dev.ondemandd.protocol.cachefiles.KernelCachefilesDevice;
@@ -14,6 +18,7 @@ import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -21,9 +26,14 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code ondemandd run}: serves /dev/cachefiles until SIGTERM or SIGINT, then shuts down gracefully. */
+/**
+ * {@code ondemandd run}: serves /dev/cachefiles, or the configured images through fanotify ({@code "frontend":
+ * "fanotify"}), until SIGTERM or SIGINT, then shuts down gracefully.
+ */
 @Command(name = "run", mixinStandardHelpOptions = true,
-        description = "Serve /dev/cachefiles (on-demand mode) until SIGTERM/SIGINT. Needs root (CAP_SYS_ADMIN).")
+        description = {"Serve /dev/cachefiles (on-demand mode), or mount the configured images and serve them through"
+                + " fanotify pre-content events (\"frontend\": \"fanotify\" or \"auto\"), until SIGTERM/SIGINT.",
+            "Needs root (CAP_SYS_ADMIN)."})
 final class RunCommand implements Callable<Integer> {
 
     private static final System.Logger LOG = System.getLogger(RunCommand.class.getName());
@@ -43,6 +53,9 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         logging.apply(java.util.logging.Level.INFO);
         DaemonConfig cfg = load(config);
+        if (FrontendChoice.fanotify(cfg)) {
+            return runFanotify(cfg);
+        }
         CachefilesConfig cachefiles = orBadInput(cfg::requireCachefiles);
         try (Sources sources = orBadInput(() -> Sources.open(cfg));
                 TraceRecorder recorder = recordTrace == null ? null : recorder(recordTrace)) {
@@ -97,6 +110,21 @@ final class RunCommand implements Callable<Integer> {
         }
     }
 
+    /** Mounts every configured image through fanotify and serves them until SIGTERM/SIGINT. */
+    private int runFanotify(DaemonConfig cfg) throws Exception {
+        CacheConfig cache = orBadInput(cfg::requireCache);
+        List<ImageSpec> images = orBadInput(cfg::imageSpecs);
+        try (Sources sources = orBadInput(() -> Sources.open(cfg));
+                TraceRecorder recorder = recordTrace == null ? null
+                        : recorder(recordTrace, TraceFormat.FANOTIFY_LAYOUT)) {
+            return FanotifyServing.serve(images, Path.of(cache.dir()), sources.fetchers(), orBadInput(cfg::sourceRules),
+                    orBadInput(cfg::coreSettings), FanotifySettings.defaults(),
+                    recorder == null ? CoreListener.none() : recorder, false,
+                    () -> LOG.log(Level.INFO, "serving " + images.size() + " image(s) through fanotify (cache "
+                            + cache.dir() + ")"));
+        }
+    }
+
     static DaemonConfig load(Path file) throws CliException {
         try {
             return ConfigLoader.load(file);
@@ -118,8 +146,12 @@ final class RunCommand implements Callable<Integer> {
     }
 
     static TraceRecorder recorder(Path file) throws CliException {
+        return recorder(file, TraceFormat.CACHEFILES_LAYOUT);
+    }
+
+    static TraceRecorder recorder(Path file, String layout) throws CliException {
         try {
-            return new TraceRecorder(TraceWriter.create(file), System.getProperty("os.version"));
+            return new TraceRecorder(TraceWriter.create(file), System.getProperty("os.version"), layout);
         } catch (IOException e) {
             throw new CliException(ExitCode.CANNOT_SERVE, "cannot write the trace " + file + ": " + e.getMessage(), e);
         }

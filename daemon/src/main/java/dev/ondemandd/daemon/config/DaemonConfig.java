@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.ondemandd.daemon.core.CoreSettings;
 import dev.ondemandd.daemon.core.SourceResolver;
 import dev.ondemandd.daemon.core.SourceRule;
+import dev.ondemandd.daemon.frontend.fanotify.ImageSpec;
 import dev.ondemandd.fetchers.FetcherRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -11,8 +12,9 @@ import java.util.List;
 
 /**
  * The daemon's configuration file, one JSON object. Unknown keys are errors, so a typo never silently
- * changes nothing. Sections other features own ({@code frontend}, {@code cache}, {@code images},
- * {@code metrics}, {@code control}) are accepted here as raw JSON until their owners give them a type.
+ * changes nothing. Sections other features own ({@code metrics}, {@code control}) are accepted here as raw
+ * JSON until their owners give them a type. {@code frontend} is {@code cachefiles} (the default),
+ * {@code fanotify} or {@code auto}; {@code cache} and {@code images} are the fanotify frontend's.
  *
  * <pre>
  * {"cachefiles": {"dir": "/var/cache/ondemandd", "tag": "ondemandd"},
@@ -24,15 +26,19 @@ public record DaemonConfig(
         CachefilesConfig cachefiles,
         List<SourceConfig> sources,
         DispatcherConfig dispatcher,
-        JsonNode frontend,
-        JsonNode cache,
-        JsonNode images,
+        String frontend,
+        CacheConfig cache,
+        List<ImageConfig> images,
         JsonNode metrics,
         JsonNode control) {
 
     public DaemonConfig {
         sources = sources == null ? null : List.copyOf(sources);
+        images = images == null ? List.of() : List.copyOf(images);
     }
+
+    /** The values {@code frontend} may take. */
+    public static final List<String> FRONTENDS = List.of("cachefiles", "fanotify", "auto");
 
     /** A configuration with only sources, for replay and demo. */
     public static DaemonConfig ofSources(List<SourceConfig> sources) {
@@ -47,6 +53,11 @@ public record DaemonConfig(
         }
         sourceRules();
         coreSettings();
+        if (frontend != null && !FRONTENDS.contains(frontend)) {
+            throw new ConfigException("frontend", "must be one of " + String.join(", ", FRONTENDS) + ", not \""
+                    + frontend + "\"");
+        }
+        imageSpecs();
         if (cachefiles != null) {
             requireText("cachefiles.dir", cachefiles.dir());
             requireText("cachefiles.tag", cachefiles.tag());
@@ -67,6 +78,32 @@ public record DaemonConfig(
                     + " {\"dir\": \"/var/cache/ondemandd\", \"tag\": \"ondemandd\"}");
         }
         return cachefiles;
+    }
+
+    /** {@code frontend}, {@code cachefiles} when absent. */
+    public String frontendName() {
+        return frontend == null ? "cachefiles" : frontend;
+    }
+
+    /** The cache section, which the fanotify frontend needs. */
+    public CacheConfig requireCache() throws ConfigException {
+        if (cache == null || cache.dir() == null || cache.dir().isBlank()) {
+            throw new ConfigException("cache", "required to serve images through fanotify: add"
+                    + " {\"dir\": \"/var/cache/ondemandd\"}");
+        }
+        return cache;
+    }
+
+    /** The {@code images} as the fanotify frontend takes them, in order. */
+    public List<ImageSpec> imageSpecs() throws ConfigException {
+        List<ImageSpec> specs = new ArrayList<>();
+        for (int i = 0; i < images.size(); i++) {
+            if (images.get(i) == null) {
+                throw new ConfigException("images[" + i + "]", "must be an object with meta, blobs and mountpoint");
+            }
+            specs.add(images.get(i).toSpec("images[" + i + "]"));
+        }
+        return specs;
     }
 
     /** The sources as rules, in order. */

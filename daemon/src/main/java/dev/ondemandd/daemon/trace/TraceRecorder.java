@@ -20,8 +20,13 @@ public final class TraceRecorder implements CoreListener, AutoCloseable {
     private volatile boolean broken;
 
     public TraceRecorder(TraceWriter writer, String kernel) throws IOException {
+        this(writer, kernel, TraceFormat.CACHEFILES_LAYOUT);
+    }
+
+    /** A recorder whose header names {@code layout}, the kernel interface the requests came through. */
+    public TraceRecorder(TraceWriter writer, String kernel, String layout) throws IOException {
         this.writer = writer;
-        writer.write(new TraceEvent.Header(TraceFormat.VERSION, kernel, TraceFormat.CACHEFILES_LAYOUT));
+        writer.write(new TraceEvent.Header(TraceFormat.VERSION, kernel, layout));
     }
 
     private long now() {

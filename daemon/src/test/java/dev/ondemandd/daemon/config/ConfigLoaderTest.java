@@ -78,7 +78,8 @@ class ConfigLoaderTest {
     @Test
     void anUnknownKeyListsTheKnownOnes() {
         assertThatThrownBy(() -> ConfigLoader.parse("{\"sources\": [{\"uri\": \"file:///x\"}]}"))
-                .hasMessage("sources[0].uri: unknown key (known keys here: cookie, url, volume)");
+                .hasMessage("sources[0].uri: unknown key (known keys here: caFile, connectTimeout, cookie, credentials, dockerConfig,"
+                        + " maxConcurrency, mirrors, plainHttp, proxy, requestTimeout, url, volume)");
     }
 
     @Test

@@ -1,7 +1,6 @@
 package dev.ondemandd.protocol.nativeio;
 
 import com.sun.jna.LastErrorException;
-import java.io.IOException;
 import java.nio.file.Path;
 
 /** mount(2) and umount2(2) for EROFS images, with errors that tell an operator what to do. */
@@ -17,7 +16,7 @@ public final class Mounts {
      *
      * @param options mount data, e.g. {@code device=/cache/blob1,device=/cache/blob2}; may be empty
      */
-    public static void mountErofs(Path image, Path target, String options) throws IOException {
+    public static void mountErofs(Path image, Path target, String options) throws ErrnoException {
         try {
             MountNative.mount(image.toString(), target.toString(), "erofs", MountNative.MS_RDONLY,
                     options == null || options.isEmpty() ? null : options);
@@ -40,7 +39,7 @@ public final class Mounts {
      *
      * @param lazy detach now and clean up when the last user goes away (MNT_DETACH)
      */
-    public static void umount(Path target, boolean lazy) throws IOException {
+    public static void umount(Path target, boolean lazy) throws ErrnoException {
         try {
             MountNative.umount2(target.toString(), MountNative.UMOUNT_NOFOLLOW | (lazy ? MountNative.MNT_DETACH : 0));
         } catch (LastErrorException e) {

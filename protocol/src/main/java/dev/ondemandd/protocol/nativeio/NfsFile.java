@@ -121,6 +121,10 @@ public final class NfsFile implements AutoCloseable {
         ensureOpen();
         int total = 0;
         while (dst.hasRemaining()) {
+            if (Thread.currentThread().isInterrupted()) {
+                // A native call cannot be interrupted, but the next one need not start: the caller gave up.
+                throw new ErrnoException("nfs_pread(" + describe + ") interrupted", Errno.EINTR);
+            }
             int count = Math.min(dst.remaining(), MAX_PREAD);
             int n;
             if (dst.isDirect()) {

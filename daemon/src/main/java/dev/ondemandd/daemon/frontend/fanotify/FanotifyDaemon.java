@@ -37,11 +37,13 @@ public final class FanotifyDaemon implements AutoCloseable {
             List<SourceRule> rules, CoreSettings coreSettings, FanotifySettings settings, CoreListener listener)
             throws IOException {
         List<SourceRule> all = new ArrayList<>(FanotifyServer.sourceRules(images));
+        all.add(FanotifyServer.selfCheckRule(cacheDir));
         all.addAll(rules);
-        Core core = new Core(coreSettings, new SourceResolver(all, fetchers), listener);
+        Core core = new Core(coreSettings, new SourceResolver(all, fetchers), FanotifyServer.hidingSelfCheck(listener));
         FanotifyServer server = null;
         try {
             server = new FanotifyServer(core, fetchers, FanotifyGroup.open(), cacheDir, settings);
+            server.selfCheck();
             for (int i = 0; i < images.size(); i++) {
                 server.mount(server.prepare(i, images.get(i)));
             }

@@ -200,19 +200,36 @@ public final class FanotifyFrontend implements AutoCloseable {
                 waiting++;
             }
         }
-        if (fillAhead > 0 && (first == 0 || !blob.isIdle(first - 1))) {
-            // A sequential reader: keep the next units filling before the kernel asks for them, so its reads
-            // find them filled and are answered at once instead of waiting out a fetch each.
-            for (int u = last + 1; u <= Math.min(blob.units() - 1, last + fillAhead); u++) {
-                if (blob.isIdle(u) && blob.claim(u, null) == SparseBlob.Claim.STARTED) {
-                    startFill(blob, u);
-                }
-            }
+        if (fillAhead > 0) {
+            fillAhead(blob, first, last);
         }
         if (waiting == 0) {
             alreadyFilled.increment();
         }
         pending.arm(waiting);
+    }
+
+    /**
+     * A sequential reader gets the units after its range filled before the kernel asks for them, so its reads
+     * find them filled and are answered at once instead of each waiting out a fetch. Each unit is claimed once:
+     * the blob remembers how far ahead filling was started.
+     */
+    private void fillAhead(SparseBlob blob, int first, int last) {
+        int mark = blob.aheadMark;
+        if (last + fillAhead < mark) {
+            mark = last; // the reader went back: follow it from here
+        }
+        int from = Math.max(last, mark) + 1;
+        int to = Math.min(blob.units() - 1, last + fillAhead);
+        if (from > to || (first > 0 && blob.isIdle(first - 1))) {
+            return;
+        }
+        for (int u = from; u <= to; u++) {
+            if (blob.claim(u, null) == SparseBlob.Claim.STARTED) {
+                startFill(blob, u);
+            }
+        }
+        blob.aheadMark = to;
     }
 
     private void startFill(SparseBlob blob, int unit) {

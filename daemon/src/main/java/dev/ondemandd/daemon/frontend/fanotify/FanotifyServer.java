@@ -2,9 +2,11 @@ package dev.ondemandd.daemon.frontend.fanotify;
 
 import dev.ondemandd.daemon.core.CacheTarget;
 import dev.ondemandd.daemon.core.Core;
+import dev.ondemandd.daemon.core.CoreListener;
 import dev.ondemandd.daemon.core.ObjectHandle;
 import dev.ondemandd.daemon.core.ObjectKey;
 import dev.ondemandd.daemon.core.OpenReply;
+import dev.ondemandd.daemon.core.ReadOutcome;
 import dev.ondemandd.daemon.core.SourceRule;
 import dev.ondemandd.fetchers.Blob;
 import dev.ondemandd.fetchers.FetchException;
@@ -27,12 +29,15 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
 
 /**
  * Serves EROFS images through fanotify pre-content events: prepares each image (metadata fetched whole, blob
@@ -48,6 +53,12 @@ public final class FanotifyServer implements AutoCloseable {
     public static final String VOLUME = "fanotify";
     private static final int COPY_CHUNK = 1 << 20;
     private static final long BUSY_RETRY_MILLIS = 200;
+    private static final String SELF_CHECK = "self-check";
+    private static final Path EROFS_SYSFS = Path.of("/sys/fs/erofs");
+    private static final Path BDI_SYSFS = Path.of("/sys/class/bdi");
+    /** Enough events for the event path to be compiled, few enough to take a fraction of a second. */
+    private static final long SELF_CHECK_SIZE = 8L << 20;
+    private static final int SELF_CHECK_READ = 4096;
 
     private final Core core;
     private final FetcherRegistry fetchers;
@@ -92,6 +103,158 @@ public final class FanotifyServer implements AutoCloseable {
             }
         }
         return rules;
+    }
+
+    /** The source of the self-check's synthetic blob; add it to the core's rules to run {@link #selfCheck}. */
+    public static SourceRule selfCheckRule(Path cacheDir) {
+        return SourceRule.of(VOLUME, SELF_CHECK, cacheDir.toAbsolutePath().resolve(SELF_CHECK + ".src").toUri()
+                .toString());
+    }
+
+    /**
+     * {@code listener} without the self-check's object: it is no request of the kernel's, so traces and metrics
+     * do not show it.
+     */
+    public static CoreListener hidingSelfCheck(CoreListener listener) {
+        ObjectKey selfCheck = ObjectKey.of(VOLUME, SELF_CHECK);
+        return new CoreListener() {
+            @Override
+            public void onOpen(ObjectKey key, long objectId, long size, long latencyNanos) {
+                if (!key.equals(selfCheck)) {
+                    listener.onOpen(key, objectId, size, latencyNanos);
+                }
+            }
+
+            @Override
+            public void onOpenFailed(ObjectKey key, int errno, long latencyNanos) {
+                if (!key.equals(selfCheck)) {
+                    listener.onOpenFailed(key, errno, latencyNanos);
+                }
+            }
+
+            @Override
+            public void onRead(ObjectKey key, long objectId, long offset, long length) {
+                if (!key.equals(selfCheck)) {
+                    listener.onRead(key, objectId, offset, length);
+                }
+            }
+
+            @Override
+            public void onReadDone(ObjectKey key, long objectId, long offset, long length, ReadOutcome outcome,
+                    int errno, long latencyNanos) {
+                if (!key.equals(selfCheck)) {
+                    listener.onReadDone(key, objectId, offset, length, outcome, errno, latencyNanos);
+                }
+            }
+
+            @Override
+            public void onFetch(ObjectKey key, long offset, int length, int errno, long latencyNanos) {
+                if (!key.equals(selfCheck)) {
+                    listener.onFetch(key, offset, length, errno, latencyNanos);
+                }
+            }
+
+            @Override
+            public void onClose(ObjectKey key, long objectId) {
+                if (!key.equals(selfCheck)) {
+                    listener.onClose(key, objectId);
+                }
+            }
+
+            @Override
+            public void onRelease(ObjectKey key, long objectId) {
+                if (!key.equals(selfCheck)) {
+                    listener.onRelease(key, objectId);
+                }
+            }
+        };
+    }
+
+    /**
+     * Serves a small synthetic blob through the whole path — mark, event, fetch, write through the event fd,
+     * answer — and checks every byte read back. A cache directory on a filesystem without pre-content support,
+     * or a kernel that does not deliver the events, fails here with a clear error instead of at the first
+     * reader; and the event path is compiled (JIT) before the first real reader comes.
+     */
+    public synchronized void selfCheck() throws IOException {
+        Path src = cacheDir.resolve(SELF_CHECK + ".src");
+        Path sparse = cacheDir.resolve(SELF_CHECK + ".blob");
+        ByteBuffer chunk = ByteBuffer.allocate(SELF_CHECK_READ);
+        try (FileChannel out = FileChannel.open(src, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            for (long pos = 0; pos < SELF_CHECK_SIZE; pos += SELF_CHECK_READ) {
+                fillPattern(chunk.clear(), pos);
+                out.write(chunk.flip(), pos);
+            }
+        }
+        Files.deleteIfExists(sparse);
+        DeferredTarget target = new DeferredTarget();
+        ObjectHandle handle = open(ObjectKey.of(VOLUME, SELF_CHECK), target, src.toUri());
+        SparseBlob blob = null;
+        long events = frontend.stats().events();
+        try {
+            blob = SparseBlob.open(sparse, handle.size(), settings.unitSize());
+            target.blob = blob;
+            blob.attach(handle);
+            frontend.add(blob);
+            group.markPreAccess(blob.path());
+            CompletableFuture<String> reader = new CompletableFuture<>();
+            Thread t = new Thread(() -> reader.complete(readBack(sparse)), "fanotify-self-check");
+            t.setDaemon(true);
+            t.start();
+            String problem = reader.get(core.settings().readDeadline().toMillis() + 5000, TimeUnit.MILLISECONDS);
+            if (problem != null) {
+                throw new IOException("fanotify self-check in " + cacheDir + " failed: " + problem);
+            }
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IOException("fanotify self-check in " + cacheDir + " got no answer: are pre-content events"
+                    + " delivered on this filesystem?", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted during the fanotify self-check");
+        } finally {
+            if (blob != null) {
+                try {
+                    group.unmark(blob.path());
+                } catch (IOException e) {
+                    LOG.log(Level.DEBUG, "self-check unmark: " + e.getMessage());
+                }
+                frontend.remove(blob);
+            }
+            handle.close();
+            Files.deleteIfExists(sparse);
+            Files.deleteIfExists(src);
+        }
+        LOG.log(Level.INFO, "fanotify self-check passed in " + cacheDir + " (" + (frontend.stats().events() - events)
+                + " events)");
+    }
+
+    /** Reads {@code file} in small reads (one event each); returns null when every byte is right, else why not. */
+    private static String readBack(Path file) {
+        ByteBuffer got = ByteBuffer.allocate(SELF_CHECK_READ);
+        ByteBuffer want = ByteBuffer.allocate(SELF_CHECK_READ);
+        try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
+            for (long pos = 0; pos < SELF_CHECK_SIZE; pos += SELF_CHECK_READ) {
+                got.clear();
+                while (got.hasRemaining() && in.read(got, pos + got.position()) > 0) {
+                    continue;
+                }
+                fillPattern(want.clear(), pos);
+                if (!got.flip().equals(want.flip())) {
+                    return "wrong bytes read back at " + pos;
+                }
+            }
+            return null;
+        } catch (IOException e) {
+            return "reading it back: " + e.getMessage();
+        }
+    }
+
+    private static void fillPattern(ByteBuffer b, long pos) {
+        while (b.hasRemaining()) {
+            long i = pos + b.position();
+            b.put((byte) (i * 31 + (i >>> 12)));
+        }
     }
 
     public FanotifyStats stats() {
@@ -266,9 +429,47 @@ public final class FanotifyServer implements AutoCloseable {
             throw new IOException("mountpoint " + target + " is busy: something is already mounted there (umount it"
                     + " first)");
         }
+        Set<String> before = erofsInstances();
         Mounts.mountErofs(image.metaFile(), target, image.mountOptions());
         mounted.add(image);
         LOG.log(Level.INFO, "mounted image " + image.index() + " on " + target);
+        tuneReadahead(before, target);
+    }
+
+    /** The names of the mounted EROFS superblocks (/sys/fs/erofs/erofs-N, also the name of each one's bdi). */
+    private static Set<String> erofsInstances() {
+        try (var list = Files.list(EROFS_SYSFS)) {
+            return list.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("erofs-"))
+                    .collect(Collectors.toSet());
+        } catch (IOException e) {
+            return Set.of();
+        }
+    }
+
+    /**
+     * Sets the new mount's readahead to the fill unit: each readahead batch of the mount reads the blob once and
+     * so costs one event round trip; a batch as large as a unit halves nothing but the round trips (the unit
+     * is fetched whole either way). The mount's bdi is found as the one EROFS instance that appeared with it;
+     * when another EROFS mount raced ours that is ambiguous, and the kernel default stays.
+     */
+    private void tuneReadahead(Set<String> before, Path target) {
+        int kb = settings.readaheadKb();
+        if (kb <= 0) {
+            return;
+        }
+        Set<String> added = new HashSet<>(erofsInstances());
+        added.removeAll(before);
+        if (added.size() != 1) {
+            LOG.log(Level.INFO, "readahead of " + target + " left at the kernel default (its EROFS instance is"
+                    + " ambiguous: " + added + ")");
+            return;
+        }
+        Path knob = BDI_SYSFS.resolve(added.iterator().next()).resolve("read_ahead_kb");
+        try {
+            Files.writeString(knob, Integer.toString(kb));
+        } catch (IOException e) {
+            LOG.log(Level.INFO, "readahead of " + target + " left at the kernel default: " + knob + ": " + e);
+        }
     }
 
     /** Whether every image mounted is still mounted (an operator may unmount one by hand). */

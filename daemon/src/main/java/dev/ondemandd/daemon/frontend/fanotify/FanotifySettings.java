@@ -10,13 +10,16 @@ import java.time.Duration;
  * @param fillAhead units past a sequentially read one that are filled before they are asked for
  * @param maxMetaSize the largest metadata image fetched
  * @param busyUnmountWait how long shutdown retries unmounting a busy mount before giving up
+ * @param readaheadKb the readahead set on each mount (KiB; 0 leaves the kernel's default): one event per batch
  */
-public record FanotifySettings(int unitSize, int fillAhead, long maxMetaSize, Duration busyUnmountWait) {
+public record FanotifySettings(int unitSize, int fillAhead, long maxMetaSize, Duration busyUnmountWait,
+        int readaheadKb) {
     public static final int DEFAULT_UNIT_SIZE = 1 << 20;
     public static final int DEFAULT_FILL_AHEAD = 8;
     public static final long DEFAULT_MAX_META_SIZE = 1L << 30;
     public static final Duration DEFAULT_BUSY_UNMOUNT_WAIT = Duration.ofSeconds(10);
     public static final int MAX_FILL_AHEAD = 256;
+    public static final int MAX_READAHEAD_KB = 64 * 1024;
 
     public FanotifySettings {
         if (unitSize < CoreSettings.PAGE_SIZE || unitSize % CoreSettings.PAGE_SIZE != 0) {
@@ -25,6 +28,9 @@ public record FanotifySettings(int unitSize, int fillAhead, long maxMetaSize, Du
         if (fillAhead < 0 || fillAhead > MAX_FILL_AHEAD) {
             throw new IllegalArgumentException("fillAhead must be 0.." + MAX_FILL_AHEAD);
         }
+        if (readaheadKb < 0 || readaheadKb > MAX_READAHEAD_KB) {
+            throw new IllegalArgumentException("readaheadKb must be 0.." + MAX_READAHEAD_KB);
+        }
         if (maxMetaSize < 4096) {
             throw new IllegalArgumentException("maxMetaSize must be at least 4096");
         }
@@ -32,14 +38,18 @@ public record FanotifySettings(int unitSize, int fillAhead, long maxMetaSize, Du
 
     public static FanotifySettings defaults() {
         return new FanotifySettings(DEFAULT_UNIT_SIZE, DEFAULT_FILL_AHEAD, DEFAULT_MAX_META_SIZE,
-                DEFAULT_BUSY_UNMOUNT_WAIT);
+                DEFAULT_BUSY_UNMOUNT_WAIT, DEFAULT_UNIT_SIZE / 1024);
     }
 
     public FanotifySettings withFillAhead(int value) {
-        return new FanotifySettings(unitSize, value, maxMetaSize, busyUnmountWait);
+        return new FanotifySettings(unitSize, value, maxMetaSize, busyUnmountWait, readaheadKb);
     }
 
     public FanotifySettings withUnitSize(int value) {
-        return new FanotifySettings(value, fillAhead, maxMetaSize, busyUnmountWait);
+        return new FanotifySettings(value, fillAhead, maxMetaSize, busyUnmountWait, readaheadKb);
+    }
+
+    public FanotifySettings withReadaheadKb(int value) {
+        return new FanotifySettings(unitSize, fillAhead, maxMetaSize, busyUnmountWait, value);
     }
 }

@@ -60,6 +60,8 @@ public final class SparseBlob implements CacheTarget, AutoCloseable {
     /** Guarded by this. */
     private int filledUnits;
     private volatile int writerFd = -1;
+    /** The last unit fill-ahead started; read and written by the event loop only. */
+    int aheadMark = -1;
     private volatile ObjectHandle handle;
 
     private SparseBlob(Path path, long size, int unitSize, FileId id, int seekFd) {

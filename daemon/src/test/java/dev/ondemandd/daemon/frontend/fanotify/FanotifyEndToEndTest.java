@@ -78,6 +78,21 @@ class FanotifyEndToEndTest {
     }
 
     @Test
+    void theSelfCheckServesASyntheticBlobThroughTheWholePathAndLeavesNothingBehind() throws Exception {
+        Path cache = dir.resolve("cache");
+        try (Served served = new Served(List.of(), cache, CoreSettings.defaults())) {
+            served.server.selfCheck();
+            FanotifyStats stats = served.server.stats();
+            assertThat(stats.events()).as("one event per 4 KiB read of 8 MiB").isGreaterThanOrEqualTo(2048);
+            assertThat(stats.denied()).isZero();
+            assertThat(served.fetchedBytes.sum()).isEqualTo(8L << 20);
+        }
+        try (var left = Files.list(cache)) {
+            assertThat(left.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("meta", "blobs");
+        }
+    }
+
+    @Test
     void rangesAlreadyFilledAreNotFetchedAgainAcrossARestart() throws Exception {
         TestImages.Image image = TestImages.get("large");
         List<ImageSpec> specs = List.of(image.spec(mountpoint("large")));

@@ -5,11 +5,13 @@ import dev.ondemandd.daemon.core.CoreListener;
 import dev.ondemandd.daemon.core.CoreSettings;
 import dev.ondemandd.daemon.core.ObjectKey;
 import dev.ondemandd.daemon.core.SourceResolver;
+import dev.ondemandd.daemon.core.SourceRule;
 import dev.ondemandd.fetchers.FetcherRegistry;
 import dev.ondemandd.fetchers.file.FileFetcher;
 import dev.ondemandd.protocol.nativeio.FanotifyGroup;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -29,7 +31,9 @@ final class Served implements AutoCloseable {
             }
         };
         FetcherRegistry fetchers = FetcherRegistry.of(new FileFetcher());
-        core = new Core(settings, new SourceResolver(FanotifyServer.sourceRules(images), fetchers), counter);
+        List<SourceRule> rules = new ArrayList<>(FanotifyServer.sourceRules(images));
+        rules.add(FanotifyServer.selfCheckRule(cache));
+        core = new Core(settings, new SourceResolver(rules, fetchers), counter);
         server = new FanotifyServer(core, fetchers, FanotifyGroup.open(), cache, FanotifySettings.defaults());
     }
 

@@ -72,11 +72,7 @@ final class TestImages {
         if (env != null && !env.isBlank()) {
             return manifest = Path.of(env);
         }
-        Path root = Path.of("").toAbsolutePath();
-        while (root != null && !Files.isDirectory(root.resolve("test-images"))) {
-            root = root.getParent();
-        }
-        assumeTrue(root != null, "test-images/ not found above " + Path.of("").toAbsolutePath());
+        Path root = repoRoot();
         Path script = root.resolve("test-images/make-fanotify-images");
         assumeTrue(Files.isExecutable(script) && Files.isExecutable(root.resolve("test-images/make-images")),
                 "test-images/make-images is not in this checkout");
@@ -90,6 +86,16 @@ final class TestImages {
         Files.deleteIfExists(log);
         String[] lines = out.split("\n");
         return manifest = Path.of(lines[lines.length - 1]);
+    }
+
+    /** The checkout's root: the first directory up from here holding test-images/. */
+    static Path repoRoot() {
+        Path root = Path.of("").toAbsolutePath();
+        while (root != null && !Files.isDirectory(root.resolve("test-images"))) {
+            root = root.getParent();
+        }
+        assumeTrue(root != null, "test-images/ not found above " + Path.of("").toAbsolutePath());
+        return root;
     }
 
     /** The sha256 of a file, read through whatever serves it. */

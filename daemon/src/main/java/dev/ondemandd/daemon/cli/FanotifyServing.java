@@ -1,0 +1,85 @@
+package dev.ondemandd.daemon.cli;
+
+import dev.ondemandd.daemon.core.CoreListener;
+import dev.ondemandd.daemon.core.CoreSettings;
+import dev.ondemandd.daemon.core.SourceRule;
+import dev.ondemandd.daemon.frontend.fanotify.FanotifyDaemon;
+import dev.ondemandd.daemon.frontend.fanotify.FanotifySettings;
+import dev.ondemandd.daemon.frontend.fanotify.ImageSpec;
+import dev.ondemandd.fetchers.FetcherRegistry;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Serves images through the fanotify frontend in the foreground, for {@code run} and {@code mount}: mounts them,
+ * then waits for SIGTERM/SIGINT (or, for {@code mount}, for the image to be unmounted), then unmounts every
+ * image before the fanotify group is released — so no reader is ever let through to a hole's zeros.
+ */
+final class FanotifyServing {
+    private static final System.Logger LOG = System.getLogger(FanotifyServing.class.getName());
+    private static final long WATCH_MILLIS = 500;
+    private static final long SHUTDOWN_MARGIN_SECONDS = 10;
+
+    private FanotifyServing() {
+    }
+
+    /**
+     * @param untilUnmounted also stop when an image is unmounted by someone else ({@code ondemandd umount})
+     * @param ready called once every image is mounted
+     */
+    static int serve(List<ImageSpec> images, Path cacheDir, FetcherRegistry fetchers, List<SourceRule> rules,
+            CoreSettings core, FanotifySettings settings, CoreListener listener, boolean untilUnmounted,
+            Runnable ready) throws CliException, InterruptedException {
+        FanotifyDaemon daemon;
+        try {
+            daemon = FanotifyDaemon.start(images, cacheDir, fetchers, rules, core, settings, listener);
+        } catch (IOException e) {
+            throw new CliException(ExitCode.CANNOT_SERVE, e.getMessage(), e);
+        }
+        CountDownLatch stop = new CountDownLatch(1);
+        CountDownLatch stopped = new CountDownLatch(1);
+        long patience = core.drainTimeout().toSeconds() + settings.busyUnmountWait().toSeconds()
+                + SHUTDOWN_MARGIN_SECONDS;
+        Thread hook = new Thread(() -> {
+            Main.shutdownHookRunning = true;
+            stop.countDown();
+            try {
+                stopped.await(patience, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            System.out.flush();
+            System.err.flush();
+            // A signal is how a service is stopped: a clean shutdown exits 0, not 128+SIGTERM.
+            Runtime.getRuntime().halt(ExitCode.OK);
+        }, "ondemandd-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            ready.run();
+            while (!stop.await(WATCH_MILLIS, TimeUnit.MILLISECONDS)) {
+                if (untilUnmounted && !daemon.allMounted()) {
+                    LOG.log(Level.INFO, "an image was unmounted; stopping");
+                    break;
+                }
+            }
+        } catch (IOException e) {
+            LOG.log(Level.ERROR, "watching the mounts failed: " + e.getMessage() + "; stopping");
+        } finally {
+            LOG.log(Level.INFO, "stopping: unmounting, answering in-flight events, then releasing the fanotify group");
+            try {
+                daemon.close();
+            } catch (IOException e) {
+                LOG.log(Level.ERROR, "shutting down: " + e.getMessage());
+            }
+            stopped.countDown();
+            if (!Main.shutdownHookRunning) {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            }
+        }
+        return ExitCode.OK;
+    }
+}
