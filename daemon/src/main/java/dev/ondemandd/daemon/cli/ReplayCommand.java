@@ -3,6 +3,8 @@ package dev.ondemandd.daemon.cli;
 import dev.ondemandd.daemon.config.ConfigException;
 import dev.ondemandd.daemon.config.DaemonConfig;
 import dev.ondemandd.daemon.core.CoreListener;
+import dev.ondemandd.daemon.faults.FaultSpec;
+import dev.ondemandd.daemon.faults.FaultSpecException;
 import dev.ondemandd.daemon.replay.Replay;
 import dev.ondemandd.daemon.replay.ReplayReport;
 import dev.ondemandd.daemon.trace.Trace;
@@ -38,6 +40,14 @@ final class ReplayCommand implements Callable<Integer> {
     @Option(names = "--record-trace", paramLabel = "FILE", description = "Record the requests the daemon saw to FILE.")
     Path recordTrace;
 
+    @Option(names = "--faults", paramLabel = "SPEC", description = {"Inject faults: NAME[:ARG][@N],... with NAME"
+            + " one of error[:errno], timeout, slow[:ms per 4KiB], short, corrupt (fetch faults, on the N-th fetch),"
+            + " close-mid-fetch, duplicate-read, restore-mid-fetch, unknown-object-read (kernel faults, on the N-th"
+            + " READ's fetch), unmatched-open. See docs/faults.md.",
+        "Then READs may fail (EIO); exits 1 only if a wrong byte reached a reader or a cache file, a request hung,"
+            + " or the daemon stopped serving."})
+    String faults;
+
     @Option(names = "--show-requests", description = "Print one line per request replayed.")
     boolean showRequests;
 
@@ -51,8 +61,19 @@ final class ReplayCommand implements Callable<Integer> {
             throw new CliException(ExitCode.BAD_INPUT, "--speed must be greater than 0 (leave it out for as fast as"
                     + " possible)");
         }
+        FaultSpec spec = null;
+        if (faults != null) {
+            try {
+                spec = FaultSpec.parse(faults);
+            } catch (FaultSpecException e) {
+                throw new CliException(ExitCode.BAD_INPUT, e.getMessage(), e);
+            }
+        }
         DaemonConfig cfg = RunCommand.load(config);
         Trace loaded = read(trace);
+        if (spec != null) {
+            return FaultCommand.replay(cfg, loaded, spec, showRequests, System.out, System.err);
+        }
         ReplayReport report = replay(cfg, loaded, speed == null ? 0 : speed, recordTrace,
                 showRequests ? System.out::println : line -> { });
         return print(report, System.out, System.err);

@@ -128,7 +128,11 @@ final class ReadTask implements Runnable {
     private void fill(ByteBuffer buffer) {
         long size = object.size();
         long start = offset - offset % CoreSettings.PAGE_SIZE;
-        long end = length > size - offset ? size : offset + length;
+        // Whole pages up to the object's end: a frontend pads a partial page with zeros for direct I/O, which
+        // is only right past the end of the object (a shorter write would put zeros over data not yet fetched).
+        long end = length > size - offset ? size
+                : Math.min(size, (offset + length + CoreSettings.PAGE_SIZE - 1) / CoreSettings.PAGE_SIZE
+                        * CoreSettings.PAGE_SIZE);
         for (long position = start; position < end; position += buffer.capacity()) {
             int chunk = (int) Math.min(buffer.capacity(), end - position);
             buffer.clear().limit(chunk);
@@ -138,6 +142,11 @@ final class ReadTask implements Runnable {
             long fetchStart = System.nanoTime();
             try {
                 object.blob().read(position, buffer);
+                if (buffer.hasRemaining()) {
+                    // A blob that returns short breaks its contract; writing what it gave would pad it with zeros.
+                    throw new FetchException(object.blob().describe() + " returned " + buffer.position() + " of "
+                            + chunk + " bytes", EIO, false);
+                }
                 core.listener().onFetch(object.key(), position, chunk, 0, System.nanoTime() - fetchStart);
             } catch (IOException e) {
                 int errno = e instanceof FetchException fe ? fe.errno() : EIO;

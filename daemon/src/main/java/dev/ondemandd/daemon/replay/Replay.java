@@ -60,7 +60,7 @@ public final class Replay {
     }
 
     /** What the simulated kernel saw the daemon do wrong, as the real kernel would have suffered it. */
-    static List<String> kernelComplaints(SimStats stats) {
+    public static List<String> kernelComplaints(SimStats stats) {
         List<String> problems = new ArrayList<>();
         if (stats.fdsOpen() != 0) {
             problems.add("kernel: " + stats.fdsOpen() + " anonymous fds still open after shutdown");

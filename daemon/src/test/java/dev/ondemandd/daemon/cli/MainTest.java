@@ -86,6 +86,23 @@ class MainTest {
     }
 
     @Test
+    void replayWithFaultsExitsZeroWhenEveryFaultEndsAsRightBytesOrEio() throws Exception {
+        Path[] files = sample(13);
+        assertThat(Main.execute("replay", "--config", files[0].toString(), "--trace", files[1].toString(),
+                "--faults", "error@2,duplicate-read@3,unmatched-open")).isZero();
+        assertThat(out()).contains("HELD: faults fired [", "error:5@2", "unmatched-open@1 (errno 2)",
+                "serving afterwards: yes");
+    }
+
+    @Test
+    void aBadFaultSpecIsABadInputSayingWhatIsKnown() throws Exception {
+        Path[] files = sample(14);
+        assertThat(Main.execute("replay", "--config", files[0].toString(), "--trace", files[1].toString(),
+                "--faults", "error@2,melt")).isEqualTo(2);
+        assertThat(err()).contains("--faults: 'melt': unknown fault 'melt' (known: error, timeout");
+    }
+
+    @Test
     void replayExitsOneWhenABlobDiffersFromTheTrace() throws Exception {
         Path[] files = sample(12);
         byte[] blob = Files.readAllBytes(files[2]);
