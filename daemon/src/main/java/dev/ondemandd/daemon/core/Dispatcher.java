@@ -31,6 +31,8 @@ final class Dispatcher {
     private final ThreadFactory threads;
     private int running;
     private int queued;
+    /** READs taken from their queue and not yet answered (a running READ may outlive its answer). */
+    private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
     private boolean shutdown;
 
     Dispatcher(int concurrency, ThreadFactory threads) {
@@ -84,6 +86,9 @@ final class Dispatcher {
             ring.addLast(object);
         }
         running++;
+        if (task.markStarted()) {
+            inFlight.incrementAndGet();
+        }
         return task;
     }
 
@@ -200,13 +205,14 @@ final class Dispatcher {
         }
     }
 
-    int running() {
-        lock.lock();
-        try {
-            return running;
-        } finally {
-            lock.unlock();
-        }
+    /** A started READ was answered. */
+    void answered() {
+        inFlight.decrementAndGet();
+    }
+
+    /** READs taken from their queue and not yet answered. */
+    int inFlight() {
+        return Math.max(0, inFlight.get());
     }
 
     int queued() {
