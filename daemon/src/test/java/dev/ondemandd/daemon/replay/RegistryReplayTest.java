@@ -53,7 +53,8 @@ class RegistryReplayTest {
     @BeforeEach
     void pushAnImageAndTraceItsBlobs() throws Exception {
         Packages.require("/usr/bin/mkfs.erofs", "erofs-utils");
-        Path tree = Files.createDirectories(dir.resolve("tree/etc"));
+        Path tree = dir.resolve("tree");
+        Files.createDirectories(tree.resolve("etc"));
         Files.write(tree.resolve("large.bin"), TestBytes.of(1024 * 1024 + 777, 11));
         for (int i = 0; i < 8; i++) {
             Files.write(tree.resolve("etc/f" + i), TestBytes.of(3000 + i * 7001, 20 + i));
@@ -62,7 +63,7 @@ class RegistryReplayTest {
         Path blob = dir.resolve("blob.erofs");
         Files.write(blob, new byte[0]);
         run("mkfs.erofs", "--quiet", "-T0", "--all-root", "--chunksize=65536", "--blobdev=" + blob, meta.toString(),
-                dir.resolve("tree").toString());
+                tree.toString());
         registry = RegistryProcess.start(dir.resolve("storage"), dir, "");
         run(Path.of("..", "test-images", "push-oci-image").toAbsolutePath().toString(), registry.authority(),
                 REPOSITORY, "v1", "--images", meta.toString(), blob.toString());
