@@ -149,7 +149,8 @@ final class RunCommand implements Callable<Integer> {
                 Sources sources = orBadInput(() -> Sources.open(cfg, ops.listener()));
                 TraceRecorder recorder = recordTrace == null ? null
                         : recorder(recordTrace, TraceFormat.FANOTIFY_LAYOUT)) {
-            return FanotifyServing.serve(images, Path.of(cache.dir()), sources.fetchers(), orBadInput(cfg::sourceRules),
+            return FanotifyServing.serve(FanotifyServing.resolve(sources, images), Path.of(cache.dir()),
+                    sources.fetchers(), orBadInput(cfg::sourceRules),
                     orBadInput(cfg::coreSettings), FanotifySettings.defaults(), listener(ops, recorder), false,
                     (FanotifyDaemon daemon) -> {
                         String line = "serving " + images.size() + " image(s) through fanotify (cache " + cache.dir()
