@@ -1,6 +1,7 @@
 package dev.ondemandd.fetchers.decorators;
 
 import dev.ondemandd.fetchers.FetchException;
+import dev.ondemandd.fetchers.RetryLaterException;
 import dev.ondemandd.fetchers.RetryPolicy;
 import java.io.IOException;
 import java.util.concurrent.ThreadLocalRandom;
@@ -67,6 +68,10 @@ final class Retrier {
         }
         long base = policy.backoffNanos(attempt);
         long pause = base / 2 + (base < 2 ? 0 : ThreadLocalRandom.current().nextLong(base / 2 + 1));
+        if (failure instanceof RetryLaterException later) {
+            // The source said when: sooner only hammers it, and a wait past the budget gives up now.
+            pause = Math.max(pause, later.retryAfter().toNanos());
+        }
         if (clock.getAsLong() + pause >= deadline) {
             throw failure;
         }

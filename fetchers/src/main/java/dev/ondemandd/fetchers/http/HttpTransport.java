@@ -1,6 +1,7 @@
 package dev.ondemandd.fetchers.http;
 
 import dev.ondemandd.fetchers.FetchException;
+import dev.ondemandd.fetchers.RetryLaterException;
 import dev.ondemandd.fetchers.SourceOptions;
 import java.io.IOException;
 import java.io.InputStream;
@@ -24,6 +25,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -235,6 +237,25 @@ public final class HttpTransport implements AutoCloseable {
             case 408, 425, 429 -> new FetchException(what + ": " + status + " try later", FetchException.EIO, true);
             default -> new FetchException(what + ": HTTP " + status, FetchException.EIO, status >= 500);
         };
+    }
+
+    /** Longest Retry-After honoured; a larger one is treated as this (the retry budget decides anyway). */
+    static final Duration MAX_RETRY_AFTER = Duration.ofMinutes(1);
+
+    /** As {@link #statusError(String, int)}, with a 429's or 503's {@code Retry-After} (delta-seconds) kept. */
+    public static FetchException statusError(String what, HttpResponse<?> response) {
+        int status = response.statusCode();
+        if (status == 429 || status == 503) {
+            OptionalLong seconds = response.headers().firstValue("Retry-After")
+                    .filter(v -> v.matches("\\d{1,6}")).map(v -> OptionalLong.of(Long.parseLong(v)))
+                    .orElse(OptionalLong.empty());
+            if (seconds.isPresent()) {
+                Duration wait = Duration.ofSeconds(seconds.getAsLong());
+                return new RetryLaterException(what + ": " + status + ", retry after "
+                        + seconds.getAsLong() + "s", wait.compareTo(MAX_RETRY_AFTER) > 0 ? MAX_RETRY_AFTER : wait);
+            }
+        }
+        return statusError(what, status);
     }
 
     static boolean isRedirect(int status) {

@@ -58,7 +58,7 @@ public final class RemoteObject {
                         head.uri());
             }
         } else if (head.status() != 405 && head.status() != 501) {
-            throw HttpTransport.statusError(what, head.status());
+            throw HttpTransport.statusError(what, head.response());
         }
         return probeByRange(transport, uri, auth);
     }
@@ -143,7 +143,7 @@ public final class RemoteObject {
             abandon(sub);
         }
         if (got.status() / 100 != 2) {
-            throw HttpTransport.statusError(what, got.status());
+            throw HttpTransport.statusError(what, got.response());
         }
         if (got.status() == 200 && askRange) {
             ignoresRanges = true;

@@ -1,6 +1,7 @@
 package dev.ondemandd.fetchers.oci;
 
 import dev.ondemandd.fetchers.FetchException;
+import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -59,6 +60,21 @@ public record OndemanddImage(ResolvedImage image, Descriptor metadata, List<Blob
             throw bad(image, "no " + METADATA_MEDIA_TYPE + " layer; not an ondemandd image");
         }
         return new OndemanddImage(image, metadata, blobs);
+    }
+
+    /** Where the metadata image is fetched from: {@code oci://host/repository@<digest>} on the image's registry. */
+    public URI metadataLocation() {
+        return locate(metadata);
+    }
+
+    /** Where each data blob is fetched from, in device-table order. */
+    public List<URI> blobLocations() {
+        return blobs.stream().map(b -> locate(b.descriptor())).toList();
+    }
+
+    private URI locate(Descriptor d) {
+        OciLocation at = image.location();
+        return URI.create("oci://" + at.authority() + "/" + at.repository() + "@" + d.digest());
     }
 
     private static FetchException bad(ResolvedImage image, String why) {

@@ -7,6 +7,7 @@ import dev.ondemandd.fetchers.Blob;
 import dev.ondemandd.fetchers.Credentials;
 import dev.ondemandd.fetchers.FetchException;
 import dev.ondemandd.fetchers.Fetcher;
+import dev.ondemandd.fetchers.RetryLaterException;
 import dev.ondemandd.fetchers.RetryPolicy;
 import dev.ondemandd.fetchers.SourceOptions;
 import dev.ondemandd.fetchers.decorators.Decorators;
@@ -285,5 +286,28 @@ class HttpFetcherTest {
             assertThat(read(blob, 1, 10, false)).isEqualTo(TestBytes.range(CONTENT, 1, 10));
             assertThat(proxy.seen()).extracting(RangeServer.Seen::method).containsExactly("HEAD", "GET");
         }
+    }
+
+    @Test
+    void retryAfterIsHonouredWithinTheBudget() throws Exception {
+        server.retryAfter(1).fault(Fault.TOO_MANY);
+        Blob blob = retrying(OPTIONS).open(server.uri("/blob"));
+
+        long start = System.nanoTime();
+        assertThat(read(blob, 0, 100, false)).isEqualTo(TestBytes.range(CONTENT, 0, 100));
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofSeconds(1));
+    }
+
+    @Test
+    void aRetryAfterBeyondTheBudgetFailsAtOnce() throws Exception {
+        server.retryAfter(30).fault(Fault.TOO_MANY);
+        Blob blob = Decorators.standard(plain(OPTIONS), "test",
+                new RetryPolicy(4, Duration.ofMillis(5), Duration.ofMillis(20), Duration.ofSeconds(2)), FetchMetrics.NONE)
+                .open(server.uri("/blob"));
+
+        long start = System.nanoTime();
+        assertThatThrownBy(() -> read(blob, 0, 100, false)).isInstanceOfSatisfying(RetryLaterException.class,
+                e -> assertThat(e.retryAfter()).isEqualTo(Duration.ofSeconds(30)));
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(1));
     }
 }

@@ -63,9 +63,9 @@ class OciImageEndToEndTest {
 
                 Fetcher fetcher = Decorators.standard(oci, "e2e", RetryPolicy.DEFAULT, FetchMetrics.NONE);
                 URI source = registry.oci("e2e/image");
-                Path meta = pull(fetcher, OciLocation.blob(source, image.metadata().digest()), work.resolve("meta"));
-                Path blob = pull(fetcher, OciLocation.blob(source, image.blobs().get(0).descriptor().digest()),
-                        work.resolve("blob"));
+                assertThat(image.metadataLocation()).isEqualTo(OciLocation.blob(source, image.metadata().digest()));
+                Path meta = pull(fetcher, image.metadataLocation(), work.resolve("meta"));
+                Path blob = pull(fetcher, image.blobLocations().get(0), work.resolve("blob"));
                 assertThat(OciPush.digest(Files.readAllBytes(meta))).isEqualTo(image.metadata().digest());
 
                 Path out = work.resolve("extracted");

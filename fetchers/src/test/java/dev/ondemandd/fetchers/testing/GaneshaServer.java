@@ -69,6 +69,7 @@ public final class GaneshaServer implements AutoCloseable {
                 work.resolve("ganesha-" + port + ".pid").toString())
                 .redirectErrorStream(true).redirectOutput(work.resolve("ganesha-" + port + ".out").toFile()).start();
         GaneshaServer g = new GaneshaServer(p, port, log);
+        Children.killOnExit(p);
         g.awaitReady();
         return g;
     }

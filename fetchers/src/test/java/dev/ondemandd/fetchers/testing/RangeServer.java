@@ -62,6 +62,7 @@ public final class RangeServer implements AutoCloseable {
     private volatile boolean alwaysIgnoreRanges;
     private volatile boolean headAllowed = true;
     private volatile long latencyMillis;
+    private volatile int retryAfterSeconds;
     private volatile java.nio.file.Path root;
 
     public RangeServer() throws IOException {
@@ -117,6 +118,12 @@ public final class RangeServer implements AutoCloseable {
 
     public RangeServer allowHead(boolean value) {
         headAllowed = value;
+        return this;
+    }
+
+    /** The Retry-After a 429 carries (0 by default). */
+    public RangeServer retryAfter(int seconds) {
+        retryAfterSeconds = seconds;
         return this;
     }
 
@@ -182,7 +189,7 @@ public final class RangeServer implements AutoCloseable {
                 return;
             }
             case TOO_MANY -> {
-                ex.getResponseHeaders().set("Retry-After", "0");
+                ex.getResponseHeaders().set("Retry-After", Integer.toString(retryAfterSeconds));
                 ex.sendResponseHeaders(429, -1);
                 return;
             }

@@ -64,6 +64,7 @@ public final class RegistryProcess implements AutoCloseable {
         Process p = new ProcessBuilder(BINARY, "serve", config.toString()).redirectErrorStream(true)
                 .redirectOutput(log.toFile()).start();
         RegistryProcess r = new RegistryProcess(p, port, log);
+        Children.killOnExit(p);
         r.awaitReady();
         return r;
     }

@@ -1,0 +1,308 @@
+package dev.ondemandd.benchmarks;
+
+import dev.ondemandd.daemon.core.Core;
+import dev.ondemandd.daemon.core.CoreListener;
+import dev.ondemandd.daemon.core.CoreSettings;
+import dev.ondemandd.daemon.core.ObjectKey;
+import dev.ondemandd.daemon.core.ReadOutcome;
+import dev.ondemandd.daemon.frontend.cachefiles.CachefilesFrontend;
+import dev.ondemandd.protocol.cachefiles.sim.OpenResult;
+import dev.ondemandd.protocol.cachefiles.sim.ReadResult;
+import dev.ondemandd.protocol.cachefiles.sim.SimObject;
+import dev.ondemandd.protocol.cachefiles.sim.SimulatedCachefilesKernel;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.stream.Stream;
+
+/**
+ * P4 and fairness: the real cachefiles frontend and core serving the simulated /dev/cachefiles from an in-memory
+ * source, driven through the simulated kernel's filesystem side by many concurrent readers, each reading one
+ * fresh 4 KiB page at a time (every read is a hole, so every read is a READ request to the daemon).
+ *
+ * <pre>
+ * java -cp benchmarks.jar dev.ondemandd.benchmarks.SimKernelBench p4 [SECONDS] [READERS]
+ * java -cp benchmarks.jar dev.ondemandd.benchmarks.SimKernelBench fairness [SECONDS]
+ * </pre>
+ *
+ * <p>{@code p4}: READERS (default 64) readers on one object, the source answering at once; prints READs/s, the
+ * reader's latency (request to data, through the simulated kernel) and the core's dispatch latency (a READ's
+ * submission to its answer) at p50 and p99. {@code fairness}: 8 objects under saturation with unequal demand —
+ * object i has 4·(i+1) readers (144 READs outstanding; the least-read object still has twice its share of
+ * slots outstanding), the source taking {@value #FAIRNESS_SOURCE_MICROS} µs per read, so the 16 fetch slots, not
+ * the CPU, run out and READs queue in the core; a first-come dispatcher would give object 8 eight times object
+ * 1's share. Prints each object's READs/s and max/min. Bytes read back are checked against the source. The
+ * cache files live under {@code -Dbench.dir} (default /dev/shm when present: the page cache, not a disk, is what
+ * a cache file write costs here) and are removed afterwards.
+ */
+public final class SimKernelBench {
+
+    private static final int PAGE = 4096;
+    /** Each object is this large and sparse; readers never run out of holes. */
+    private static final long OBJECT_SIZE = 1L << 40;
+    private static final Duration WAIT = Duration.ofSeconds(30);
+    private static final Duration WARMUP = Duration.ofSeconds(1);
+    private static final int FAIRNESS_OBJECTS = 8;
+    /** The fairness run's source latency per read: long enough that fetch slots are the bottleneck. */
+    static final long FAIRNESS_SOURCE_MICROS = 2000;
+    /** Dispatch latencies kept (a ring; the newest win). */
+    private static final int DISPATCH_SAMPLES = 1 << 22;
+
+    private SimKernelBench() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        String mode = args.length > 0 ? args[0] : "p4";
+        double seconds = args.length > 1 ? Double.parseDouble(args[1]) : 5;
+        Duration measure = Duration.ofMillis((long) (seconds * 1000));
+        int code = switch (mode) {
+            case "p4" -> p4(measure, args.length > 2 ? Integer.parseInt(args[2]) : 64);
+            case "fairness" -> fairness(measure);
+            default -> {
+                System.err.println("usage: SimKernelBench p4|fairness [SECONDS] [READERS]");
+                yield 2;
+            }
+        };
+        System.exit(code);
+    }
+
+    private static int p4(Duration measure, int readers) throws Exception {
+        int[] perObject = {readers};
+        Run run = Run.of(perObject, measure, 0);
+        double rate = run.total() / run.seconds;
+        System.out.printf(Locale.ROOT, "p4: %d readers, 1 object, concurrency %d: %.0f READs/s (%d in %.2f s);"
+                + " read latency p50 %.3f ms p99 %.3f ms; dispatch latency p50 %.3f ms p99 %.3f ms; %d errors%n",
+                readers, run.concurrency, rate, run.total(), run.seconds, ms(run.readLatency, 0.50),
+                ms(run.readLatency, 0.99), ms(run.dispatchLatency, 0.50), ms(run.dispatchLatency, 0.99), run.errors);
+        return run.errors == 0 ? 0 : 1;
+    }
+
+    private static int fairness(Duration measure) throws Exception {
+        int[] perObject = new int[FAIRNESS_OBJECTS];
+        for (int i = 0; i < perObject.length; i++) {
+            perObject[i] = 4 * (i + 1);
+        }
+        Run run = Run.of(perObject, measure, FAIRNESS_SOURCE_MICROS);
+        StringBuilder rates = new StringBuilder();
+        double max = 0;
+        double min = Double.MAX_VALUE;
+        for (int i = 0; i < perObject.length; i++) {
+            double r = run.completed[i] / run.seconds;
+            max = Math.max(max, r);
+            min = Math.min(min, r);
+            rates.append(String.format(Locale.ROOT, "%s%.0f", i == 0 ? "" : " ", r));
+        }
+        System.out.printf(Locale.ROOT, "fairness: %d objects with %s readers, concurrency %d: READs/s per object"
+                + " [%s]; max/min %.2f; %d errors%n", perObject.length, Arrays.toString(perObject),
+                run.concurrency, rates, min == 0 ? Double.POSITIVE_INFINITY : max / min, run.errors);
+        return run.errors == 0 ? 0 : 1;
+    }
+
+    private static double ms(long[] sorted, double quantile) {
+        if (sorted.length == 0) {
+            return Double.NaN;
+        }
+        return sorted[(int) Math.min(sorted.length - 1, Math.floor(quantile * sorted.length))] / 1e6;
+    }
+
+    /** One measured run: readers started, warmed up, counted over the window, stopped. */
+    private static final class Run {
+        long[] completed;
+        long[] readLatency;
+        long[] dispatchLatency;
+        double seconds;
+        long errors;
+        int concurrency;
+
+        long total() {
+            return Arrays.stream(completed).sum();
+        }
+
+        static Run of(int[] readersPerObject, Duration measure, long sourceMicros) throws Exception {
+            Path dir = Files.createTempDirectory(baseDir(), "ondemandd-simbench");
+            CoreSettings settings = CoreSettings.defaults();
+            DispatchLatency dispatch = new DispatchLatency();
+            SimulatedCachefilesKernel kernel = new SimulatedCachefilesKernel();
+            Core core = new Core(settings, MemorySource.resolver(OBJECT_SIZE, sourceMicros), dispatch);
+            CachefilesFrontend frontend = new CachefilesFrontend(kernel, core);
+            Run run = new Run();
+            run.concurrency = settings.concurrency();
+            try {
+                frontend.bind(dir.toString(), "bench");
+                frontend.start();
+                List<Reader> readers = new ArrayList<>();
+                AtomicLong errors = new AtomicLong();
+                for (int o = 0; o < readersPerObject.length; o++) {
+                    SimObject object = switch (kernel.open("erofs,bench", ("object" + o).getBytes(
+                            StandardCharsets.UTF_8), WAIT)) {
+                        case OpenResult.Opened opened -> opened.object();
+                        default -> throw new IOException("OPEN of object " + o + " failed");
+                    };
+                    AtomicLong pages = new AtomicLong();
+                    for (int r = 0; r < readersPerObject[o]; r++) {
+                        readers.add(new Reader(kernel, object, o, pages, errors));
+                    }
+                }
+                CountDownLatch started = new CountDownLatch(readers.size());
+                List<Thread> threads = new ArrayList<>();
+                for (Reader reader : readers) {
+                    Thread t = new Thread(() -> {
+                        started.countDown();
+                        reader.run();
+                    }, "bench-reader-" + threads.size());
+                    threads.add(t);
+                    t.start();
+                }
+                started.await();
+                Thread.sleep(WARMUP.toMillis());
+                long[] before = new long[readersPerObject.length];
+                for (Reader reader : readers) {
+                    reader.recording = true;
+                }
+                dispatch.recording = true;
+                long t0 = System.nanoTime();
+                for (Reader reader : readers) {
+                    before[reader.objectIndex] += reader.count;
+                }
+                Thread.sleep(measure.toMillis());
+                long t1 = System.nanoTime();
+                long[] after = new long[readersPerObject.length];
+                for (Reader reader : readers) {
+                    after[reader.objectIndex] += reader.count;
+                }
+                dispatch.recording = false;
+                for (Reader reader : readers) {
+                    reader.recording = false;
+                    reader.stop = true;
+                }
+                for (Thread t : threads) {
+                    t.join(WAIT.toMillis());
+                }
+                run.seconds = (t1 - t0) / 1e9;
+                run.completed = new long[readersPerObject.length];
+                for (int i = 0; i < after.length; i++) {
+                    run.completed[i] = after[i] - before[i];
+                }
+                run.readLatency = readers.stream().flatMapToLong(r -> Arrays.stream(r.latencies, 0, r.samples))
+                        .sorted().toArray();
+                run.dispatchLatency = dispatch.sorted();
+                run.errors = errors.get();
+                return run;
+            } finally {
+                frontend.stop();
+                core.close();
+                kernel.shutdown();
+                try (Stream<Path> files = Files.walk(dir)) {
+                    files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                }
+            }
+        }
+
+        private static Path baseDir() {
+            String configured = System.getProperty("bench.dir");
+            if (configured != null) {
+                return Path.of(configured);
+            }
+            Path shm = Path.of("/dev/shm");
+            return Files.isDirectory(shm) && Files.isWritable(shm) ? shm
+                    : Path.of(System.getProperty("java.io.tmpdir"));
+        }
+    }
+
+    /** A reader thread: reads fresh pages of its object one at a time, checking each page's bytes. */
+    private static final class Reader implements Runnable {
+        final SimulatedCachefilesKernel kernel;
+        final SimObject object;
+        final int objectIndex;
+        final AtomicLong pages;
+        final AtomicLong errors;
+        volatile boolean recording;
+        volatile boolean stop;
+        volatile long count;
+        long[] latencies = new long[1 << 16];
+        int samples;
+
+        Reader(SimulatedCachefilesKernel kernel, SimObject object, int objectIndex, AtomicLong pages,
+                AtomicLong errors) {
+            this.kernel = kernel;
+            this.object = object;
+            this.objectIndex = objectIndex;
+            this.pages = pages;
+            this.errors = errors;
+        }
+
+        @Override
+        public void run() {
+            while (!stop) {
+                long offset = pages.getAndIncrement() * PAGE;
+                long start = System.nanoTime();
+                ReadResult result;
+                try {
+                    result = kernel.read(object, offset, PAGE, WAIT);
+                } catch (IOException e) {
+                    errors.incrementAndGet();
+                    continue;
+                }
+                long took = System.nanoTime() - start;
+                if (!(result instanceof ReadResult.Data data) || data.fromCache() || !matches(data.bytes(), offset)) {
+                    errors.incrementAndGet();
+                    continue;
+                }
+                count++;
+                if (recording) {
+                    if (samples == latencies.length) {
+                        latencies = Arrays.copyOf(latencies, samples * 2);
+                    }
+                    latencies[samples++] = took;
+                }
+            }
+        }
+
+        private static boolean matches(byte[] bytes, long offset) {
+            if (bytes.length != PAGE) {
+                return false;
+            }
+            for (int i = 0; i < bytes.length; i++) {
+                if (bytes[i] != MemorySource.byteAt(offset + i)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
+    /** The core's own latency per READ (submission to answer), as its listener hears it. */
+    private static final class DispatchLatency implements CoreListener {
+        private final AtomicLongArray samples = new AtomicLongArray(DISPATCH_SAMPLES);
+        private final AtomicLong next = new AtomicLong();
+        volatile boolean recording;
+
+        @Override
+        public void onReadDone(ObjectKey key, long objectId, long offset, long length, ReadOutcome outcome, int errno,
+                long latencyNanos) {
+            if (recording) {
+                samples.set((int) (next.getAndIncrement() & (DISPATCH_SAMPLES - 1)), latencyNanos);
+            }
+        }
+
+        long[] sorted() {
+            int n = (int) Math.min(next.get(), DISPATCH_SAMPLES);
+            long[] out = new long[n];
+            for (int i = 0; i < n; i++) {
+                out[i] = samples.get(i);
+            }
+            Arrays.sort(out);
+            return out;
+        }
+    }
+}
