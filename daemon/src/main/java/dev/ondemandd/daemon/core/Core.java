@@ -117,7 +117,7 @@ public final class Core implements AutoCloseable {
 
     /** The core's load right now. */
     public CoreStats stats() {
-        return new CoreStats(table.size(), table.bindings(), dispatcher.queued(), dispatcher.running());
+        return new CoreStats(table.size(), table.bindings(), dispatcher.queued(), dispatcher.inFlight());
     }
 
     /** Whether {@link #close()} has begun. */

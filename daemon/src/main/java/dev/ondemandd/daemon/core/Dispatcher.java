@@ -23,6 +23,8 @@ final class Dispatcher {
     private final ThreadFactory threads;
     private int running;
     private int queued;
+    /** READs taken from their queue and not yet answered (a running READ may outlive its answer). */
+    private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
     private boolean shutdown;
 
     Dispatcher(int concurrency, ThreadFactory threads) {
@@ -63,6 +65,9 @@ final class Dispatcher {
                 ring.addLast(object);
             }
             running++;
+            if (task.markStarted()) {
+                inFlight.incrementAndGet();
+            }
             threads.newThread(task).start();
         }
     }
@@ -136,13 +141,14 @@ final class Dispatcher {
         }
     }
 
-    int running() {
-        lock.lock();
-        try {
-            return running;
-        } finally {
-            lock.unlock();
-        }
+    /** A started READ was answered. */
+    void answered() {
+        inFlight.decrementAndGet();
+    }
+
+    /** READs taken from their queue and not yet answered. */
+    int inFlight() {
+        return Math.max(0, inFlight.get());
     }
 
     int queued() {

@@ -35,6 +35,8 @@ final class ReadTask implements Runnable {
     private Phase phase = Phase.QUEUED;
     /** Guarded by this. */
     private Thread runner;
+    /** Taken from its queue and counted as in flight; guarded by this. */
+    private boolean started;
 
     ReadTask(CoreObject object, long offset, long length, ReadReply reply, Core core) {
         this.object = object;
@@ -56,10 +58,30 @@ final class ReadTask implements Runnable {
         return answered.get();
     }
 
+    /**
+     * Marks the READ as taken from its queue; false when it was answered first (then it is not in flight).
+     * Called by the dispatcher, which then counts it in flight.
+     */
+    synchronized boolean markStarted() {
+        if (answered.get()) {
+            return false;
+        }
+        started = true;
+        return true;
+    }
+
     /** Answers the READ unless it already was; true when this call answered it. */
     boolean answer(ReadOutcome outcome, int errno) {
         if (!answered.compareAndSet(false, true)) {
             return false;
+        }
+        boolean wasStarted;
+        synchronized (this) {
+            wasStarted = started;
+        }
+        if (wasStarted) {
+            // In flight means the kernel still waits: it stops counting now, before anyone sees the answer.
+            core.dispatcher().answered();
         }
         ScheduledFuture<?> timer = deadline;
         if (timer != null && outcome != ReadOutcome.TIMED_OUT) {
@@ -189,6 +211,6 @@ final class ReadTask implements Runnable {
     }
 
     private String describe() {
-        return "object " + object.id() + " (" + object.key() + ") " + offset + "+" + length;
+        return "#" + object.id() + " " + object.key() + " " + offset + "+" + length;
     }
 }

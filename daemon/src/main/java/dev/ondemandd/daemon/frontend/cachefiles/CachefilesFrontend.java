@@ -160,13 +160,13 @@ public final class CachefilesFrontend implements AutoCloseable {
                 Bound bound = new Bound(handle, target);
                 Bound previous = objects.put(message.objectId(), bound);
                 if (previous != null) {
-                    LOG.log(Level.WARNING, "OPEN of object " + message.objectId() + " while it was still open; the"
+                    LOG.log(Level.WARNING, "OPEN of object_id " + message.objectId() + " while it was still open; the"
                             + " old one is closed");
                     previous.handle().close();
                 }
                 if (copen(message.msgId(), handle.size())) {
-                    LOG.log(Level.INFO, "OPEN object " + message.objectId() + " " + key + " fd " + target.fd()
-                            + " size " + handle.size());
+                    LOG.log(Level.INFO, "OPEN object_id " + message.objectId() + " " + key + " fd " + target.fd()
+                            + " size " + handle.size() + " (#" + handle.id() + ")");
                 } else if (objects.remove(message.objectId(), bound)) {
                     handle.close();
                 }
@@ -174,7 +174,8 @@ public final class CachefilesFrontend implements AutoCloseable {
 
             @Override
             public void failed(int errno) {
-                LOG.log(Level.WARNING, "OPEN object " + message.objectId() + " " + key + " refused with errno " + errno);
+                // The core has logged why, once; this line only ties it to the kernel's id.
+                LOG.log(Level.DEBUG, "OPEN object_id " + message.objectId() + " " + key + " answered -" + errno);
                 copen(message.msgId(), -errno);
             }
         });
@@ -199,7 +200,7 @@ public final class CachefilesFrontend implements AutoCloseable {
         Bound bound = objects.get(message.objectId());
         if (bound == null) {
             stats.unknownObject.increment();
-            LOG.log(Level.WARNING, "READ msg " + message.msgId() + " for unknown object " + message.objectId()
+            LOG.log(Level.WARNING, "READ msg " + message.msgId() + " for unknown object_id " + message.objectId()
                     + ": no fd to complete it on; dropped");
             return;
         }
@@ -210,10 +211,11 @@ public final class CachefilesFrontend implements AutoCloseable {
         Bound bound = objects.remove(message.objectId());
         if (bound == null) {
             stats.unknownObject.increment();
-            LOG.log(Level.WARNING, "CLOSE for unknown object " + message.objectId() + "; ignored");
+            LOG.log(Level.WARNING, "CLOSE for unknown object_id " + message.objectId() + "; ignored");
             return;
         }
-        LOG.log(Level.INFO, "CLOSE object " + message.objectId() + " " + bound.handle().key());
+        LOG.log(Level.INFO, "CLOSE object_id " + message.objectId() + " " + bound.handle().key() + " (#"
+                + bound.handle().id() + ")");
         bound.handle().close();
     }
 

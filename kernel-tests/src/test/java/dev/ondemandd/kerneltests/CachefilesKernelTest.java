@@ -1,0 +1,148 @@
+package dev.ondemandd.kerneltests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * ondemandd against a real kernel: {@code ondemandd run} serves the make-images test images over
+ * /dev/cachefiles inside a qemu VM booted with the project's test kernel (CACHEFILES_ONDEMAND), and EROFS
+ * mounts them in fscache mode. TCG is slow, so the VM boots once: {@code test-images/guest/cachefiles-e2e.sh}
+ * runs every check inside and reports each on the console; each test here asserts one of those verdicts.
+ *
+ * <p>Skipped only where a VM cannot be had (not Linux/x86-64, ONDEMANDD_SKIP_VM set, or a build script
+ * reporting that its prerequisites are unavailable). The first run builds the kernel (7-13 minutes on 2 cores).
+ */
+@Tag("vm")
+class CachefilesKernelTest {
+
+    private static final Duration KERNEL_BUILD_TIMEOUT = Duration.ofMinutes(60);
+    private static final Duration BUILD_TIMEOUT = Duration.ofMinutes(15);
+    private static final Duration VM_TIMEOUT = Duration.ofMinutes(20);
+
+    private static GuestReport report;
+    private static TestImages.Result vm;
+
+    @BeforeAll
+    static void runEveryCheckInOneBoot() throws Exception {
+        TestImages.assumeVmPossible();
+        TestImages images = TestImages.locate();
+        Path out = Path.of("target", "vm").toAbsolutePath();
+        Path jar = images.daemonJar();
+        Map<String, String> env = Map.of("JAVA_HOME", System.getProperty("java.home"),
+                "VM_TIMEOUT", Long.toString(VM_TIMEOUT.toSeconds() - 30));
+        TestImages.Result kernel = images.run(KERNEL_BUILD_TIMEOUT, out.resolve("build-kernel.log"), env, line -> { },
+                false, images.script("build-kernel").toString());
+        images.run(BUILD_TIMEOUT, out.resolve("build-initramfs.log"), env, line -> { }, false,
+                images.script("build-initramfs").toString());
+        Path manifest = images.makeImages(out.resolve("images"), out.resolve("make-images.log"));
+        System.out.printf("kernel %s (%.0f s), images %s%n", kernel.printedPath(), seconds(kernel.elapsed()), manifest);
+        vm = images.run(VM_TIMEOUT, out.resolve("cachefiles-e2e.log"), env,
+                line -> {
+                    if (line.startsWith("@@CHECK") || line.startsWith("vm-run")) {
+                        System.out.println(line);
+                    }
+                }, true, images.script("vm-run").toString(), images.script("guest/cachefiles-e2e.sh").toString(),
+                jar.toString(), manifest.getParent().toString());
+        report = GuestReport.parse(vm.lines());
+        System.out.printf("VM run: exit %d after %.0f s, kernel %s; log %s%n", vm.exitCode(), seconds(vm.elapsed()),
+                report.kernel(), vm.log());
+        for (Map.Entry<String, String> trace : report.traces().entrySet()) {
+            Files.writeString(out.resolve("trace-" + trace.getKey() + ".jsonl"), trace.getValue());
+        }
+        for (Map.Entry<String, String> log : report.logs().entrySet()) {
+            Files.writeString(out.resolve("daemon-" + log.getKey() + ".log"), log.getValue());
+        }
+    }
+
+    private static double seconds(Duration d) {
+        return d.toMillis() / 1000.0;
+    }
+
+    /** Asserts that the guest ran the check and it passed; otherwise shows its output or the VM log's tail. */
+    private static void assertPassed(String name) {
+        GuestReport.Check check = report.check(name).orElseGet(() -> fail(
+                "check '" + name + "' did not run in the VM (vm-run exit " + vm.exitCode() + "); log " + vm.log()
+                        + ":\n" + vm.tail(40)));
+        assertThat(check.passed())
+                .as("%s: %s%n%s", name, check.detail(), String.join("\n", report.output(name)))
+                .isTrue();
+    }
+
+    @Test
+    void theDaemonBindsDevCachefilesInTheTestKernel() {
+        assertThat(report.kernel()).as("the guest runs the project's test kernel").endsWith("-ondemandd");
+        assertPassed("daemon-binds");
+    }
+
+    @Test
+    void aChunkedImageWithItsBlobReadsBackEveryFileOfItsSourceTree() {
+        assertPassed("chunked-sha256");
+    }
+
+    @Test
+    void theDaemonHoldsOneAnonFdPerObject() {
+        assertPassed("chunked-anon-fds");
+        assertPassed("anon-fd-per-object");
+    }
+
+    @Test
+    void unmountSendsCloseAndTheDaemonClosesEveryAnonFd() {
+        assertPassed("umount-closes-anon-fds");
+        assertPassed("umount-all-closes-anon-fds");
+    }
+
+    @Test
+    void theDaemonStopsCleanlyOnSigtermAndANewOneBindsAgain() {
+        assertPassed("daemon-stops-cleanly");
+        assertPassed("daemon-rebinds");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"single-sha256", "layers-sha256-by-tags", "compressed-sha256", "small-sha256",
+            "large-sha256-cold"})
+    void everyImageKindReadsBackEveryFileOfItsSourceTree(String check) {
+        assertPassed(check);
+    }
+
+    @Test
+    void twoMountsSharingADomainOpenTheirCommonBlobOnce() {
+        assertPassed("domain-shares-blob");
+    }
+
+    @Test
+    void aRemountReadsFromTheCacheAndFetchesNothing() {
+        assertPassed("remount-reads-cache-only");
+    }
+
+    @Test
+    void anOpenForAnUnknownBlobFailsTheMountInsteadOfHanging() {
+        assertPassed("unknown-blob-fails-mount");
+    }
+
+    @Test
+    void aSourceFailingMidReadGivesTheReaderEioWithinTheDeadline() {
+        assertPassed("source-failure-gives-eio");
+    }
+
+    @Test
+    void sigtermDuringReadsLetsEveryReaderFinishOrFailWithEioAndNothingHangs() {
+        assertPassed("sigterm-during-reads");
+    }
+
+    @Test
+    void theRunRecordsATraceOfWhatTheKernelAsked() {
+        assertThat(report.traces()).as("traces printed by the guest").containsKey("chunked");
+        assertThat(report.traces().get("chunked")).contains("\"op\":\"open\"").contains("\"op\":\"read\"")
+                .contains("\"op\":\"close\"");
+    }
+}
