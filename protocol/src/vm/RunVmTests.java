@@ -1,6 +1,8 @@
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectPackage;
 
+import java.util.List;
+import org.junit.platform.engine.DiscoverySelector;
 import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.launcher.TestExecutionListener;
 import org.junit.platform.launcher.TestIdentifier;
@@ -8,16 +10,14 @@ import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
 import org.junit.platform.launcher.core.LauncherFactory;
 
 /**
- * Runs the protocol module's cachefiles and nativeio tests inside the test VM (launched by ../vm-tests as a
- * source-file program): one {@code @@RESULT} line per test, a {@code @@SUMMARY}, exit status 1 on a failure.
+ * Runs protocol tests inside the test VM (compiled and launched by protocol/vm-tests): the classes
+ * (or packages) named as arguments, by default those that talk to the kernel. One {@code @@RESULT} line per
+ * test, a {@code @@SUMMARY}, exit status 1 on a failure.
  */
 public class RunVmTests {
     public static void main(String[] args) {
         var request = LauncherDiscoveryRequestBuilder.request()
-                .selectors(selectPackage("dev.ondemandd.protocol.cachefiles"),
-                        selectClass("dev.ondemandd.protocol.nativeio.PosixTest"),
-                        selectClass("dev.ondemandd.protocol.nativeio.PageAlignedBuffersTest"),
-                        selectClass("dev.ondemandd.protocol.nativeio.HotPathAllocationTest"))
+                .selectors(selected(args))
                 .build();
         int[] counts = new int[3]; // passed, failed, skipped
         LauncherFactory.create().execute(request, new TestExecutionListener() {
@@ -49,6 +49,18 @@ public class RunVmTests {
         });
         System.out.println("@@SUMMARY passed=" + counts[0] + " failed=" + counts[1] + " skipped=" + counts[2]);
         System.exit(counts[1] == 0 ? 0 : 1);
+    }
+
+    /** The classes named in {@code args}, or by default the ones that touch the kernel: what the VM adds. */
+    static List<DiscoverySelector> selected(String[] args) {
+        List<String> names = args.length > 0 ? List.of(args) : List.of(
+                "dev.ondemandd.protocol.cachefiles.KernelDeviceConformanceTest",
+                "dev.ondemandd.protocol.cachefiles.KernelCachefilesDeviceTest",
+                "dev.ondemandd.protocol.cachefiles.SimulatedDeviceConformanceTest",
+                "dev.ondemandd.protocol.nativeio.PosixTest",
+                "dev.ondemandd.protocol.nativeio.PageAlignedBuffersTest");
+        return names.stream().map(n -> n.endsWith(".") || !n.contains("Test")
+                ? (DiscoverySelector) selectPackage(n.replaceAll("\\.$", "")) : selectClass(n)).toList();
     }
 
     static String name(TestIdentifier t) {

@@ -13,12 +13,20 @@ import java.util.concurrent.locks.ReentrantLock;
  * a ring. A free slot goes to the READ at the head of the ring's first object, which then moves to the
  * ring's tail — so an object with a thousand queued READs gets one slot per turn, like every other object.
  * At most {@code concurrency} READs run at once.
+ *
+ * <p>READs run on at most {@code concurrency} fetch threads, started as needed and then kept: a thread whose
+ * READ finished takes the next one itself while the ring has any (no thread start, no hand-off: the hot path
+ * under load), and otherwise waits idle until one is handed to it.
  */
 final class Dispatcher {
+
+    private static final System.Logger LOG = System.getLogger(Dispatcher.class.getName());
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition idle = lock.newCondition();
     private final ArrayDeque<CoreObject> ring = new ArrayDeque<>();
+    /** Fetch threads waiting for a READ, most recently idle first (its stack and caches are warmest). */
+    private final ArrayDeque<Worker> idleWorkers = new ArrayDeque<>();
     private final int concurrency;
     private final ThreadFactory threads;
     private int running;
@@ -53,36 +61,89 @@ final class Dispatcher {
         }
     }
 
-    /** Starts READs while slots are free, one per object per turn of the ring. */
+    /** Starts READs while slots are free, one per object per turn of the ring. Under the lock. */
     private void pump() {
         while (running < concurrency && !ring.isEmpty()) {
-            CoreObject object = ring.pollFirst();
-            ReadTask task = object.queue.pollFirst();
-            queued--;
-            if (object.queue.isEmpty()) {
-                object.inRing = false;
+            ReadTask task = next();
+            Worker worker = idleWorkers.pollFirst();
+            if (worker != null) {
+                worker.handed = task;
+                worker.wake.signal();
             } else {
-                ring.addLast(object);
+                threads.newThread(new Worker(task)).start();
             }
-            running++;
-            if (task.markStarted()) {
-                inFlight.incrementAndGet();
-            }
-            threads.newThread(task).start();
         }
     }
 
-    /** A running READ finished: its slot goes to the next in the ring. */
-    void finished() {
+    /** Takes the READ whose turn it is and counts it running. Under the lock, with the ring not empty. */
+    private ReadTask next() {
+        CoreObject object = ring.pollFirst();
+        ReadTask task = object.queue.pollFirst();
+        queued--;
+        if (object.queue.isEmpty()) {
+            object.inRing = false;
+        } else {
+            ring.addLast(object);
+        }
+        running++;
+        if (task.markStarted()) {
+            inFlight.incrementAndGet();
+        }
+        return task;
+    }
+
+    /**
+     * {@code worker}'s READ finished: its slot goes to the next READ in the ring, which the same worker runs;
+     * with none, the worker waits until one is handed to it. Null once the dispatcher shut down: the worker ends.
+     */
+    private ReadTask finished(Worker worker) {
         lock.lock();
         try {
             running--;
-            pump();
             if (running == 0) {
                 idle.signalAll();
             }
+            if (!shutdown && running < concurrency && !ring.isEmpty()) {
+                return next();
+            }
+            idleWorkers.addFirst(worker);
+            while (worker.handed == null && !shutdown) {
+                worker.wake.awaitUninterruptibly();
+            }
+            ReadTask task = worker.handed;
+            worker.handed = null;
+            if (task == null) {
+                idleWorkers.remove(worker);
+            }
+            return task;
         } finally {
             lock.unlock();
+        }
+    }
+
+    /** A fetch thread: runs the READ it was started with, then every READ {@link #finished} gives it. */
+    private final class Worker implements Runnable {
+        private final ReadTask first;
+        private final Condition wake = lock.newCondition();
+        /** A READ handed to this worker while it was idle; guarded by the lock. */
+        private ReadTask handed;
+
+        Worker(ReadTask first) {
+            this.first = first;
+        }
+
+        @Override
+        public void run() {
+            for (ReadTask task = first; task != null; task = finished(this)) {
+                // An interrupt meant for the previous READ's fetch must not fail this one.
+                Thread.interrupted();
+                try {
+                    task.run();
+                } catch (RuntimeException | Error e) {
+                    // ReadTask answers its own failures; whatever escapes must not take the slot with it.
+                    LOG.log(System.Logger.Level.ERROR, "a READ's fetch thread failed unexpectedly", e);
+                }
+            }
         }
     }
 
@@ -110,6 +171,9 @@ final class Dispatcher {
         lock.lock();
         try {
             shutdown = true;
+            for (Worker worker : idleWorkers) {
+                worker.wake.signal();
+            }
             List<ReadTask> drained = new ArrayList<>(queued);
             for (CoreObject object : ring) {
                 drained.addAll(object.queue);

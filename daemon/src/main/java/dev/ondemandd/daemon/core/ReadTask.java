@@ -8,8 +8,8 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * One READ: queued on its object, run on a virtual thread, answered exactly once — by the fetch when it
- * finishes, or by the deadline timer when it does not finish in time.
+ * One READ: queued on its object, run by one of the dispatcher's fetch threads (virtual threads), answered
+ * exactly once — by the fetch when it finishes, or by the deadline timer when it does not finish in time.
  *
  * <p>After a timeout the late result is discarded: no write starts once the READ is answered. A write that
  * was already running when the deadline fired finishes (the bytes are right, so it is harmless), and the
@@ -142,7 +142,6 @@ final class ReadTask implements Runnable {
             if (buffer != null) {
                 core.buffers().release(buffer);
             }
-            core.dispatcher().finished();
             object.release();
         }
     }

@@ -328,12 +328,26 @@ public final class FanotifyServer implements AutoCloseable {
             blob.attach(handle);
             frontend.add(blob);
             if (!blob.isComplete()) {
+                blob.onComplete(() -> unmarkComplete(blob));
                 group.markPreAccess(blob.path());
             }
             return blob;
         } catch (IOException | RuntimeException e) {
             handle.close();
             throw e;
+        }
+    }
+
+    /**
+     * A blob filled whole needs no more events: its reads go straight to the cache file from now on (events
+     * already queued are still answered, from the filled map).
+     */
+    private void unmarkComplete(SparseBlob blob) {
+        try {
+            group.unmark(blob.path());
+            LOG.log(Level.INFO, "blob " + blob.path().getFileName() + " is complete; its reads no longer raise events");
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "unmarking complete blob " + blob.path() + ": " + e.getMessage());
         }
     }
 

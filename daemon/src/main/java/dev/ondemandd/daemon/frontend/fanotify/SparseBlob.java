@@ -60,6 +60,8 @@ public final class SparseBlob implements CacheTarget, AutoCloseable {
     /** Guarded by this. */
     private int filledUnits;
     private volatile int writerFd = -1;
+    /** Called once, on the fetch thread whose fill completed the blob. */
+    private volatile Runnable onComplete = () -> { };
     /** The last unit fill-ahead started; read and written by the event loop only. */
     int aheadMark = -1;
     private volatile ObjectHandle handle;
@@ -156,6 +158,11 @@ public final class SparseBlob implements CacheTarget, AutoCloseable {
         return units;
     }
 
+    /** Runs {@code action} once, when a fill makes the blob complete (not when it was complete at open). */
+    void onComplete(Runnable action) {
+        this.onComplete = action;
+    }
+
     void attach(ObjectHandle objectHandle) {
         this.handle = objectHandle;
     }
@@ -173,6 +180,10 @@ public final class SparseBlob implements CacheTarget, AutoCloseable {
     }
 
     synchronized boolean isFilled(int unit) {
+        return isFilledLocked(unit);
+    }
+
+    private boolean isFilledLocked(int unit) {
         return (filled[unit >>> 6] & (1L << unit)) != 0;
     }
 
@@ -298,9 +309,11 @@ public final class SparseBlob implements CacheTarget, AutoCloseable {
 
     private void finish(UnitFill fill, int errno) {
         List<Waiter> waiters;
+        boolean completed = false;
         synchronized (this) {
             inFlight[fill.unit] = null;
             if (errno == 0) {
+                completed = filledUnits == units - 1 && !isFilledLocked(fill.unit);
                 setFilled(fill.unit);
                 partial[fill.unit >>> 6] &= ~(1L << fill.unit);
             } else {
@@ -315,6 +328,9 @@ public final class SparseBlob implements CacheTarget, AutoCloseable {
             } catch (RuntimeException e) {
                 LOG.log(Level.ERROR, "waiter of " + path + " unit " + fill.unit + " threw", e);
             }
+        }
+        if (completed) {
+            onComplete.run();
         }
     }
 
