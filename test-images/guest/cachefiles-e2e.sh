@@ -54,6 +54,7 @@ SOURCES=(
     zero "$W/src/zero-meta.erofs" zero-blob "$W/src/zero-blob.img"
     term "large/meta.erofs"      term-blob "large/blob.img"   term-small "small/meta.erofs"
     chunked2 "chunked/meta.erofs"
+    stall "large/meta.erofs"
 )
 config() {
     printf '{"cachefiles": {"dir": "%s/cache"},\n "dispatcher": {"readDeadline": "%ss"},\n "sources": [' "$W" "$DEADLINE_S"
@@ -62,8 +63,11 @@ config() {
         local f="${SOURCES[i+1]}"; [ "${f#/}" = "$f" ] && f="$IMAGES/$f"
         printf '%s\n  {"volume": "erofs,*", "cookie": "%s", "url": "file://%s"}' "$sep" "${SOURCES[i]}" "$f"; sep=","
     done
+    # a source that hangs mid-read (stall-server.py); its own timeout is longer than the READ deadline
+    printf ',\n  {"volume": "erofs,*", "cookie": "stall-blob", "url": "http://127.0.0.1:%s/blob.img", "requestTimeout": "120s"}' "$STALL_PORT"
     printf ']}\n'
 }
+STALL_PORT=8765
 config >"$W/config.json"
 
 DPID=""
@@ -230,6 +234,31 @@ source_fails_mid_read() {
     echo "reader got EIO after $s s (deadline $DEADLINE_S s)"
 }
 check source-failure-gives-eio source_fails_mid_read
+
+source_hangs_mid_read() {
+    python3 "$(dirname "$0")/stall-server.py" "$STALL_PORT" "$IMAGES/large/blob.img" 1048576 &
+    local spid=$! up=""
+    local end=$(( $(date +%s) + 30 ))
+    while [ "$(date +%s)" -lt "$end" ]; do (: </dev/tcp/127.0.0.1/$STALL_PORT) 2>/dev/null && { up=1; break; }; sleep 0.2; done
+    [ -n "$up" ] || { kill $spid; echo "the stalling HTTP server did not start"; return 1; }
+    mount_image $M/stall "fsid=stall,device=stall-blob" || { kill $spid; echo "mount failed"; return 1; }
+    local t rc s
+    t=$(date +%s.%N)
+    timeout 120 dd if=$M/stall/big.bin of=/dev/null bs=1M skip=40 count=1 status=none 2>"$W/stall.err"; rc=$?
+    s=$(since "$t")
+    umount $M/stall; kill $spid
+    [ $rc -eq 124 ] && { echo "reader hung (120 s) on a hanging source"; return 1; }
+    [ $rc -eq 0 ] && { echo "reader got data from a source that never answered"; return 1; }
+    grep -q "Input/output error" "$W/stall.err" || { echo "reader failed, but not with EIO: $(cat "$W/stall.err")"; return 1; }
+    # Each READ is answered EIO at the deadline. The kernel asks twice before failing the reader (the
+    # readahead, then the page itself), so the reader waits up to two deadlines, and not less than one.
+    local answered; answered=$(grep -c "stall-blob.*passed its deadline; answered EIO" "$W/daemon-all.log")
+    awk -v s="$s" -v d="$DEADLINE_S" 'BEGIN { exit !(s >= d - 1 && s <= 2 * d + 8) }' \
+        || { echo "EIO after $s s; with a $DEADLINE_S s deadline it must take one to two deadlines"; return 1; }
+    [ "$answered" -ge 1 ] || { echo "the daemon logged no READ answered at its deadline"; return 1; }
+    echo "a source hanging mid-read: $answered READs answered EIO at the $DEADLINE_S s deadline; the reader got EIO after $s s"
+}
+check hanging-source-gives-eio-at-deadline source_hangs_mid_read
 
 # A reader failed the right way: EIO from the daemon's answer, or ENOBUFS, which fscache returns once the
 # daemon has unbound the cache (the kernel's choice, not the daemon's).

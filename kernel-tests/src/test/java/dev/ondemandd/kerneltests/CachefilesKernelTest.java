@@ -135,6 +135,11 @@ class CachefilesKernelTest {
     }
 
     @Test
+    void aSourceHangingMidReadGivesTheReaderEioAtTheReadDeadline() {
+        assertPassed("hanging-source-gives-eio-at-deadline");
+    }
+
+    @Test
     void sigtermDuringReadsLetsEveryReaderFinishOrFailWithEioAndNothingHangs() {
         assertPassed("sigterm-during-reads");
     }

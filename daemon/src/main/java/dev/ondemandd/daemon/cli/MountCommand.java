@@ -30,6 +30,11 @@ import picocli.CommandLine.Parameters;
 final class MountCommand implements Callable<Integer> {
     /** Fetch buffers this size copy through the CPU cache between source and cache file (measured faster). */
     static final int DEFAULT_BUFFER_SIZE = 128 * 1024;
+    /**
+     * From a remote source each buffer is one request: a whole fill unit per request spares the round trips
+     * (over HTTP with 10 ms latency, 128 KiB buffers made a 1 MiB unit cost 8 sequential requests).
+     */
+    static final int REMOTE_BUFFER_SIZE = FanotifySettings.DEFAULT_UNIT_SIZE;
 
     @Parameters(index = "0", paramLabel = "META", description = "The metadata image, fetched whole before mounting.")
     String meta;
@@ -67,7 +72,7 @@ final class MountCommand implements Callable<Integer> {
         CoreSettings core;
         FanotifySettings settings;
         try {
-            core = CoreSettings.defaults().withConcurrency(concurrency).withBufferSize(DEFAULT_BUFFER_SIZE);
+            core = CoreSettings.defaults().withConcurrency(concurrency).withBufferSize(bufferSize(spec.blobs()));
             settings = FanotifySettings.defaults().withFillAhead(fillAhead);
         } catch (IllegalArgumentException e) {
             throw new CliException(ExitCode.BAD_INPUT, e.getMessage(), e);
@@ -82,6 +87,12 @@ final class MountCommand implements Callable<Integer> {
                         System.out.flush();
                     });
         }
+    }
+
+    /** The fetch buffer size for these blobs: small for local files, a whole fill unit for anything remote. */
+    static int bufferSize(List<URI> blobs) {
+        return blobs.stream().allMatch(u -> "file".equalsIgnoreCase(u.getScheme())) ? DEFAULT_BUFFER_SIZE
+                : REMOTE_BUFFER_SIZE;
     }
 
     /** A URL as given, or a local path made a file: URL. */
