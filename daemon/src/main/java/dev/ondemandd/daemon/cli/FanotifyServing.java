@@ -1,11 +1,13 @@
 package dev.ondemandd.daemon.cli;
 
+import dev.ondemandd.daemon.config.Sources;
 import dev.ondemandd.daemon.core.CoreListener;
 import dev.ondemandd.daemon.core.CoreSettings;
 import dev.ondemandd.daemon.core.SourceRule;
 import dev.ondemandd.daemon.frontend.fanotify.FanotifyDaemon;
 import dev.ondemandd.daemon.frontend.fanotify.FanotifySettings;
 import dev.ondemandd.daemon.frontend.fanotify.ImageSpec;
+import dev.ondemandd.fetchers.FetchException;
 import dev.ondemandd.fetchers.FetcherRegistry;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
@@ -25,6 +27,20 @@ final class FanotifyServing {
     private static final long SHUTDOWN_MARGIN_SECONDS = 10;
 
     private FanotifyServing() {
+    }
+
+    /**
+     * The images with OCI image references resolved to their metadata and blobs ({@link Sources#resolveImages});
+     * a reference that names no ondemandd image or a bad URL is bad input, an unreachable registry cannot serve.
+     */
+    static List<ImageSpec> resolve(Sources sources, List<ImageSpec> images) throws CliException {
+        try {
+            return sources.resolveImages(images);
+        } catch (FetchException e) {
+            int code = e.errno() == FetchException.EINVAL || e.errno() == FetchException.ENOENT ? ExitCode.BAD_INPUT
+                    : ExitCode.CANNOT_SERVE;
+            throw new CliException(code, "cannot resolve the image: " + e.getMessage(), e);
+        }
     }
 
     /**

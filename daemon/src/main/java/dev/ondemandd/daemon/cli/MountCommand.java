@@ -1,6 +1,7 @@
 package dev.ondemandd.daemon.cli;
 
 import dev.ondemandd.daemon.config.DaemonConfig;
+import dev.ondemandd.daemon.config.SourceConfig;
 import dev.ondemandd.daemon.config.Sources;
 import dev.ondemandd.daemon.core.CoreListener;
 import dev.ondemandd.daemon.core.CoreSettings;
@@ -8,7 +9,12 @@ import dev.ondemandd.daemon.frontend.fanotify.FanotifySettings;
 import dev.ondemandd.daemon.frontend.fanotify.ImageSpec;
 import dev.ondemandd.daemon.trace.TraceFormat;
 import dev.ondemandd.daemon.trace.TraceRecorder;
+import dev.ondemandd.fetchers.Credentials;
+import dev.ondemandd.fetchers.FetchException;
+import dev.ondemandd.fetchers.oci.OciLocation;
+import java.io.IOException;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,7 +32,10 @@ import picocli.CommandLine.Parameters;
         description = {"Mount one EROFS image whose data blobs are filled lazily through fanotify pre-content events"
                 + " (Linux 6.14+) and serve it in the foreground until it is unmounted (ondemandd umount) or"
                 + " SIGTERM/SIGINT. Needs root.",
-            "META and each --blob are URLs (file:, …) or local paths."})
+            "META and each --blob are URLs (file:, http(s):, oci:, nfs:) or local paths. Without --blob, an oci:// META"
+                + " is an image reference, oci://host[:port]/repository[:tag|@sha256:<hex>], resolved to its"
+                + " metadata image and data blobs (docs/oci-layout.md); --plain-http, --username/--password-file,"
+                + " --docker-config, --ca-file and --mirror configure that registry as the same keys of a source do."})
 final class MountCommand implements Callable<Integer> {
     /** Fetch buffers this size copy through the CPU cache between source and cache file (measured faster). */
     static final int DEFAULT_BUFFER_SIZE = 128 * 1024;
@@ -44,6 +53,28 @@ final class MountCommand implements Callable<Integer> {
 
     @Option(names = "--blob", paramLabel = "URL", description = "A data blob, in device-table order (repeat).")
     List<String> blobs = new ArrayList<>();
+
+    @Option(names = "--plain-http", description = "Talk to the OCI registry over http:// (loopback, tests).")
+    boolean plainHttp;
+
+    @Option(names = "--username", paramLabel = "USER", description = "User for the registry (Basic or its token"
+            + " server); the password comes from --password-file.")
+    String username;
+
+    @Option(names = "--password-file", paramLabel = "FILE", description = "A file holding the registry password"
+            + " (never on the command line, where ps shows it).")
+    Path passwordFile;
+
+    @Option(names = "--docker-config", paramLabel = "FILE", description = "A docker config.json whose auths give"
+            + " credentials per registry.")
+    Path dockerConfig;
+
+    @Option(names = "--ca-file", paramLabel = "FILE", description = "PEM certificates to trust instead of the system's.")
+    Path caFile;
+
+    @Option(names = "--mirror", paramLabel = "URL", description = "An OCI mirror oci://host[:port][/prefix], tried"
+            + " before the registry (repeat).")
+    List<String> mirrors = new ArrayList<>();
 
     @Option(names = "--cache-dir", paramLabel = "DIR", defaultValue = "/var/cache/ondemandd",
             description = "Where the metadata image and the blobs' sparse cache files live, on ext4, xfs or btrfs"
@@ -72,21 +103,63 @@ final class MountCommand implements Callable<Integer> {
         CoreSettings core;
         FanotifySettings settings;
         try {
-            core = CoreSettings.defaults().withConcurrency(concurrency).withBufferSize(bufferSize(spec.blobs()));
+            core = CoreSettings.defaults().withConcurrency(concurrency).withBufferSize(bufferSize(
+                    Sources.isImageReference(spec) ? List.of(spec.meta()) : spec.blobs()));
             settings = FanotifySettings.defaults().withFillAhead(fillAhead);
         } catch (IllegalArgumentException e) {
             throw new CliException(ExitCode.BAD_INPUT, e.getMessage(), e);
         }
-        try (Sources sources = RunCommand.orBadInput(() -> Sources.open(DaemonConfig.ofSources(List.of())));
+        List<SourceConfig> registry = registrySource(spec);
+        try (Sources sources = RunCommand.orBadInput(() -> Sources.open(DaemonConfig.ofSources(registry)));
                 TraceRecorder recorder = recordTrace == null ? null
                         : RunCommand.recorder(recordTrace, TraceFormat.FANOTIFY_LAYOUT)) {
-            return FanotifyServing.serve(List.of(spec), cacheDir.toAbsolutePath(), sources.fetchers(), List.of(),
+            List<ImageSpec> images = FanotifyServing.resolve(sources, List.of(spec));
+            return FanotifyServing.serve(images, cacheDir.toAbsolutePath(), sources.fetchers(), List.of(),
                     core, settings, recorder == null ? CoreListener.none() : recorder, true, () -> {
-                        System.out.println("mounted " + spec.meta() + " on " + spec.mountpoint()
+                        System.out.println("mounted " + meta + " on " + spec.mountpoint()
                                 + "; serving until `ondemandd umount " + spec.mountpoint() + "` or SIGTERM");
                         System.out.flush();
                     });
         }
+    }
+
+    /**
+     * For an image reference, a source for its repository with the registry options given, so the reference is
+     * resolved and its blobs fetched with them; nothing otherwise.
+     */
+    private List<SourceConfig> registrySource(ImageSpec spec) throws CliException {
+        boolean registryOptions = plainHttp || username != null || passwordFile != null || dockerConfig != null
+                || caFile != null || !mirrors.isEmpty();
+        if (!Sources.isImageReference(spec)) {
+            if (registryOptions) {
+                throw new CliException(ExitCode.BAD_INPUT, "--plain-http, --username, --password-file,"
+                        + " --docker-config, --ca-file and --mirror apply to an oci:// image reference without --blob");
+            }
+            return List.of();
+        }
+        OciLocation image;
+        try {
+            image = OciLocation.parse(spec.meta());
+        } catch (FetchException e) {
+            throw new CliException(ExitCode.BAD_INPUT, e.getMessage(), e);
+        }
+        if ((username == null) != (passwordFile == null)) {
+            throw new CliException(ExitCode.BAD_INPUT, "--username and --password-file go together");
+        }
+        Credentials credentials = null;
+        if (username != null) {
+            try {
+                credentials = new Credentials(username, Files.readString(passwordFile).strip());
+            } catch (IOException e) {
+                throw new CliException(ExitCode.BAD_INPUT, "cannot read --password-file " + passwordFile + ": "
+                        + e.getMessage(), e);
+            } catch (IllegalArgumentException e) {
+                throw new CliException(ExitCode.BAD_INPUT, "--username: " + e.getMessage(), e);
+            }
+        }
+        return List.of(new SourceConfig("*", "*", "oci://" + image.authority() + "/" + image.repository() + "@{cookie}",
+                plainHttp, credentials, dockerConfig == null ? null : dockerConfig.toString(), mirrors,
+                caFile == null ? null : caFile.toString(), null, null, null, null));
     }
 
     /** The fetch buffer size for these blobs: small for local files, a whole fill unit for anything remote. */

@@ -117,7 +117,8 @@ final class RunCommand implements Callable<Integer> {
         try (Sources sources = orBadInput(() -> Sources.open(cfg));
                 TraceRecorder recorder = recordTrace == null ? null
                         : recorder(recordTrace, TraceFormat.FANOTIFY_LAYOUT)) {
-            return FanotifyServing.serve(images, Path.of(cache.dir()), sources.fetchers(), orBadInput(cfg::sourceRules),
+            return FanotifyServing.serve(FanotifyServing.resolve(sources, images), Path.of(cache.dir()),
+                    sources.fetchers(), orBadInput(cfg::sourceRules),
                     orBadInput(cfg::coreSettings), FanotifySettings.defaults(),
                     recorder == null ? CoreListener.none() : recorder, false,
                     () -> LOG.log(Level.INFO, "serving " + images.size() + " image(s) through fanotify (cache "

@@ -10,7 +10,8 @@ import java.util.List;
 /**
  * One entry of {@code images}: an EROFS image the fanotify frontend mounts once it is ready to serve.
  *
- * @param meta URL of the metadata image, fetched whole before the mount (any scheme a fetcher serves)
+ * @param meta URL of the metadata image, fetched whole before the mount (any scheme a fetcher serves); with no
+ *     {@code blobs}, an {@code oci://} URL is an image reference resolved to both ({@link Sources#resolveImages})
  * @param blobs URLs of the data blobs in device-table order (slot 1, 2, …), filled lazily
  * @param mountpoint an existing directory
  */

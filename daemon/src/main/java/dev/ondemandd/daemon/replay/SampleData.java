@@ -69,6 +69,23 @@ public final class SampleData {
             contents.add(content);
             cookies.add(cookie);
         }
+        return new Sample(directory, blobs, readAll(cookies, contents, "generated"));
+    }
+
+    /**
+     * A trace that opens each blob under its cookie key, reads all of each in {@value #READ_SIZE}-byte READs
+     * interleaved across objects (each READ carrying the sha256 of its bytes), closes them, then opens the first
+     * again under a new object id and reads its tail and head.
+     *
+     * @param cookies the cookie key of each blob
+     * @param contents each blob's bytes
+     * @param kernel what the trace header records as the kernel
+     */
+    public static Trace readAll(List<String> cookies, List<byte[]> contents, String kernel) {
+        int count = contents.size();
+        if (count < 1 || cookies.size() != count) {
+            throw new IllegalArgumentException("need one cookie per blob and at least one blob");
+        }
         List<TraceEvent> events = new ArrayList<>();
         long t = 0;
         long object = 0;
@@ -100,13 +117,12 @@ public final class SampleData {
         byte[] first = contents.get(0);
         long reopened = ++object;
         events.add(new TraceEvent.Open(t += STEP_NS, reopened, VOLUME, cookies.get(0), first.length));
-        int tail = first.length % PAGE;
+        int tail = first.length % PAGE == 0 ? Math.min(PAGE, first.length) : first.length % PAGE;
         events.add(read(t += STEP_NS, reopened, first, first.length - tail, tail));
         events.add(read(t += STEP_NS, reopened, first, 0, Math.min(first.length, PAGE + 123)));
         events.add(new TraceEvent.Close(t += STEP_NS, reopened));
-        Trace trace = new Trace(Optional.of(new TraceEvent.Header(TraceFormat.VERSION, "generated",
+        return new Trace(Optional.of(new TraceEvent.Header(TraceFormat.VERSION, kernel,
                 TraceFormat.CACHEFILES_LAYOUT)), events);
-        return new Sample(directory, blobs, trace);
     }
 
     private static TraceEvent.Read read(long t, long object, byte[] content, long off, int len) {

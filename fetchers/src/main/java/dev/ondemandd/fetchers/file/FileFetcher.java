@@ -5,19 +5,28 @@ import dev.ondemandd.fetchers.FetchException;
 import dev.ondemandd.fetchers.Fetcher;
 import java.io.IOException;
 import java.net.URI;
-import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Set;
 
 /**
  * Serves {@code file:} URLs: an absolute path to a regular file, read with positional reads so any number
- * of threads can read one blob at once.
+ * of threads can read one blob at once. The path may be on a mounted NFS export: a stale handle (ESTALE) is
+ * replaced by opening the path again, and a file changed meanwhile is refused ({@link FileBlob}).
  */
 public final class FileFetcher implements Fetcher {
+
+    private final FileAccess access;
+
+    public FileFetcher() {
+        this(FileAccess.SYSTEM);
+    }
+
+    FileFetcher(FileAccess access) {
+        this.access = access;
+    }
 
     @Override
     public Set<String> schemes() {
@@ -28,7 +37,7 @@ public final class FileFetcher implements Fetcher {
     public Blob open(URI location) throws FetchException {
         Path path = toPath(location);
         try {
-            return FileBlob.open(path);
+            return FileBlob.open(path, access);
         } catch (NoSuchFileException e) {
             throw new FetchException("no such file: " + path, FetchException.ENOENT, false, e);
         } catch (AccessDeniedException e) {
@@ -63,9 +72,5 @@ public final class FileFetcher implements Fetcher {
             }
             throw new FetchException("not a regular file: " + path, FetchException.EINVAL, false);
         }
-    }
-
-    static FileChannel openChannel(Path path) throws IOException {
-        return FileChannel.open(path, StandardOpenOption.READ);
     }
 }

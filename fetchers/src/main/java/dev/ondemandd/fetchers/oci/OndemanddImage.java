@@ -1,6 +1,7 @@
 package dev.ondemandd.fetchers.oci;
 
 import dev.ondemandd.fetchers.FetchException;
+import dev.ondemandd.fetchers.SourceOptions;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
@@ -60,6 +61,16 @@ public record OndemanddImage(ResolvedImage image, Descriptor metadata, List<Blob
             throw bad(image, "no " + METADATA_MEDIA_TYPE + " layer; not an ondemandd image");
         }
         return new OndemanddImage(image, metadata, blobs);
+    }
+
+    /**
+     * Resolves an image reference ({@code oci://host[:port]/repository[:tag|@sha256:<hex>]}, tag {@code latest}
+     * when none) with a source's options (plain HTTP, credentials, mirrors, CA) and checks it against the layout.
+     */
+    public static OndemanddImage resolve(URI reference, SourceOptions options) throws FetchException {
+        try (OciFetcher fetcher = new OciFetcher(options)) {
+            return of(new ImageResolver(fetcher).resolve(reference));
+        }
     }
 
     /** Where the metadata image is fetched from: {@code oci://host/repository@<digest>} on the image's registry. */

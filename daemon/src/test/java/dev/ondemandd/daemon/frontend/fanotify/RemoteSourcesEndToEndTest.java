@@ -3,6 +3,8 @@ package dev.ondemandd.daemon.frontend.fanotify;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.ondemandd.daemon.cli.ExitCode;
+import dev.ondemandd.daemon.cli.Main;
 import dev.ondemandd.daemon.core.Core;
 import dev.ondemandd.daemon.core.CoreListener;
 import dev.ondemandd.daemon.core.CoreSettings;
@@ -31,6 +33,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.stream.Stream;
@@ -107,6 +110,45 @@ class RemoteSourcesEndToEndTest {
             URI source = registry.oci("e2e/fs");
             assertServed(tree, OciLocation.blob(source, image.metadata().digest()),
                     OciLocation.blob(source, image.blobs().get(0).descriptor().digest()), "oci", options);
+        }
+    }
+
+    /**
+     * What an operator types: {@code ondemandd mount --plain-http oci://host:port/repo:tag MOUNTPOINT} resolves the
+     * tag to the manifest, the manifest to the metadata image and data blob, and serves them until umount.
+     */
+    @Test
+    void imagePushedToARegistryIsMountedByTagWithTheMountCommand() throws Exception {
+        Path tree = tree();
+        try (RegistryProcess registry = RegistryProcess.start(dir.resolve("storage"), dir, "")) {
+            run(Path.of("..", "test-images", "push-oci-image").toAbsolutePath().toString(), registry.authority(),
+                    "e2e/mounted", "v2", tree.toString());
+            Path mnt = Files.createDirectories(dir.resolve("mnt"));
+            String reference = "oci://" + registry.authority() + "/e2e/mounted:v2";
+            // A thread of its own: the common pool has one thread on a 2-core machine and mount never returns it.
+            FutureTask<Integer> serving = new FutureTask<>(() -> Main.execute("mount", "--plain-http", "--cache-dir",
+                    dir.resolve("cache").toString(), reference, mnt.toString()));
+            Thread.ofPlatform().name("ondemandd-mount").start(serving);
+            for (int i = 0; i < 300 && !Files.exists(mnt.resolve("etc/motd")); i++) {
+                assertThat(serving).as("mount keeps serving").isNotDone();
+                Thread.sleep(100);
+            }
+            try {
+                assertThat(digests(mnt)).isEqualTo(digests(tree)).hasSize(FILES);
+                assertThat(registry.requests("GET", "/manifests/v2")).as("resolved by tag").isPositive();
+            } finally {
+                assertThat(Main.execute("umount", mnt.toString())).isZero();
+            }
+            assertThat(serving.get(30, TimeUnit.SECONDS)).isZero();
+        }
+    }
+
+    @Test
+    void aTagTheRegistryDoesNotHaveIsBadInputNotAHang() throws Exception {
+        try (RegistryProcess registry = RegistryProcess.start(dir.resolve("storage"), dir, "")) {
+            Path mnt = Files.createDirectories(dir.resolve("mnt"));
+            assertThat(Main.execute("mount", "--plain-http", "--cache-dir", dir.resolve("cache").toString(),
+                    "oci://" + registry.authority() + "/e2e/none:v1", mnt.toString())).isEqualTo(ExitCode.BAD_INPUT);
         }
     }
 
