@@ -163,11 +163,6 @@ final class ReadTask implements Runnable {
             long fetchStart = System.nanoTime();
             try {
                 object.blob().read(position, buffer);
-                if (buffer.hasRemaining()) {
-                    // A blob that returns short breaks its contract; writing what it gave would pad it with zeros.
-                    throw new FetchException(object.blob().describe() + " returned " + buffer.position() + " of "
-                            + chunk + " bytes", EIO, false);
-                }
                 core.listener().onFetch(object.key(), position, chunk, 0, System.nanoTime() - fetchStart);
             } catch (IOException e) {
                 int errno = e instanceof FetchException fe ? fe.errno() : EIO;
@@ -175,6 +170,14 @@ final class ReadTask implements Runnable {
                 if (answer(ReadOutcome.FAILED, errno)) {
                     LOG.log(Level.WARNING, "READ " + describe() + ": fetch of " + object.blob().describe() + " at "
                             + position + "+" + chunk + " failed (errno " + errno + "): " + e.getMessage());
+                }
+                return;
+            }
+            if (buffer.hasRemaining()) {
+                // A blob that returned short broke its contract; writing what it gave would pad it with zeros.
+                if (answer(ReadOutcome.FAILED, EIO)) {
+                    LOG.log(Level.WARNING, "READ " + describe() + ": " + object.blob().describe() + " returned "
+                            + buffer.position() + " of " + chunk + " bytes at " + position);
                 }
                 return;
             }

@@ -24,6 +24,8 @@ public record FaultSpec(List<Fault> faults) {
     public static final int MAX_SPEC_LENGTH = 4096;
     /** Largest trickle pause per step, so a {@code slow} fault cannot outlast every deadline by accident. */
     public static final long MAX_SLOW_MILLIS = 60_000;
+    /** Digits enough for every number a spec takes; more is refused before parsing (no long overflow). */
+    private static final int MAX_DIGITS = 18;
 
     public FaultSpec {
         faults = List.copyOf(faults);
@@ -164,7 +166,7 @@ public record FaultSpec(List<Fault> faults) {
 
     private static long number(String entry, String what, String text, long min, long max)
             throws FaultSpecException {
-        if (text.isEmpty() || text.length() > 19 || !text.chars().allMatch(c -> c >= '0' && c <= '9')) {
+        if (text.isEmpty() || text.length() > MAX_DIGITS || !text.chars().allMatch(c -> c >= '0' && c <= '9')) {
             throw new FaultSpecException("'" + entry + "': " + what + " must be a whole number " + min + ".." + max
                     + ", not '" + text + "'");
         }

@@ -35,6 +35,7 @@ class FaultSpecTest {
         "slow:99999999999999999999| must be a whole number",
         "error@0| @N must be 1..2147483647, not 0",
         "error@x| @N must be a whole number",
+        "error@9999999999999999992| @N must be a whole number",
         "error@| @N must be a whole number",
     })
     void aBadSpecIsRefusedWithWhatIsWrongAndWhatWouldBeRight(String text, String message) {

@@ -8,11 +8,14 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Base64;
 import java.util.Iterator;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Credentials from a docker {@code config.json}: {@code {"auths": {"<registry>": {"auth": base64(user:password)}}}}
@@ -30,6 +33,7 @@ public final class DockerConfig {
 
     /** The credentials for {@code authority} ({@code host[:port]}), if the file has them. */
     public static Optional<Credentials> credentialsFor(Path file, String authority) throws FetchException {
+        requirePrivate(file);
         JsonNode root;
         try {
             if (Files.size(file) > MAX_SIZE) {
@@ -54,6 +58,28 @@ public final class DockerConfig {
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * Refuses a file others may read or anyone but its owner may change (as ssh does for keys): the daemon
+     * would otherwise hand registry credentials to whoever could read or plant them. Group read is allowed
+     * (0640, e.g. a group of operators). Not checked where the file system has no POSIX permissions.
+     */
+    static void requirePrivate(Path file) throws FetchException {
+        Set<PosixFilePermission> mode;
+        try {
+            mode = Files.getPosixFilePermissions(file);
+        } catch (UnsupportedOperationException e) {
+            return;
+        } catch (IOException e) {
+            throw new FetchException("cannot read docker config " + file + " (" + e.getClass().getSimpleName() + ")",
+                    FetchException.EINVAL, false);
+        }
+        if (mode.contains(PosixFilePermission.OTHERS_READ) || mode.contains(PosixFilePermission.OTHERS_WRITE)
+                || mode.contains(PosixFilePermission.GROUP_WRITE)) {
+            throw new FetchException("docker config " + file + " is open to others (" + PosixFilePermissions.toString(mode)
+                    + "): it holds credentials; chmod 600 " + file, FetchException.EACCES, false);
+        }
     }
 
     private static String normalize(String key) {

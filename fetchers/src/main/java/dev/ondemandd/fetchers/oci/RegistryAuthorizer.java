@@ -30,6 +30,8 @@ public final class RegistryAuthorizer implements Authorizer {
 
     /** The token spec's default lifetime when {@code expires_in} is absent. */
     static final Duration DEFAULT_TOKEN_LIFETIME = Duration.ofSeconds(60);
+    /** A token is refreshed at least this often, whatever lifetime the registry claims. */
+    static final Duration MAX_TOKEN_LIFETIME = Duration.ofDays(1);
     /** Refresh this share of a token's lifetime before it ends, at most {@link #MAX_REFRESH_MARGIN}. */
     private static final int REFRESH_MARGIN_DIVISOR = 5;
     private static final Duration MAX_REFRESH_MARGIN = Duration.ofSeconds(30);
@@ -151,7 +153,8 @@ public final class RegistryAuthorizer implements Authorizer {
         Duration lifetime = DEFAULT_TOKEN_LIFETIME;
         JsonNode expires = json.get("expires_in");
         if (expires != null && expires.canConvertToLong() && expires.asLong() > 0) {
-            lifetime = Duration.ofSeconds(expires.asLong());
+            // Capped: a registry's absurd expires_in must not overflow the Instant (found by fuzzing).
+            lifetime = Duration.ofSeconds(Math.min(expires.asLong(), MAX_TOKEN_LIFETIME.toSeconds()));
         }
         Duration margin = lifetime.dividedBy(REFRESH_MARGIN_DIVISOR);
         if (margin.compareTo(MAX_REFRESH_MARGIN) > 0) {

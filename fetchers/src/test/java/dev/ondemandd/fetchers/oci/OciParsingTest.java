@@ -9,6 +9,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.Base64;
 import org.junit.jupiter.api.Test;
@@ -101,6 +102,7 @@ class OciParsingTest {
         String auth = Base64.getEncoder().encodeToString("bob:p4ss:word".getBytes(StandardCharsets.UTF_8));
         Files.writeString(file, "{\"auths\":{\"https://reg.example:5000/v1/\":{\"auth\":\"" + auth + "\"},"
                 + "\"other.example\":{\"username\":\"u\",\"password\":\"p\"}}}");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
 
         Credentials bob = DockerConfig.credentialsFor(file, "reg.example:5000").orElseThrow();
         assertThat(bob).isEqualTo(new Credentials("bob", "p4ss:word"));
@@ -113,10 +115,39 @@ class OciParsingTest {
     void malformedDockerConfigErrorsDoNotQuoteTheFile(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("config.json");
         Files.writeString(file, "{\"auths\":{\"reg\":{\"auth\":\"supersecret-not-base64!\"}}}");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
         assertThatThrownBy(() -> DockerConfig.credentialsFor(file, "reg"))
                 .isInstanceOf(FetchException.class).message().doesNotContain("supersecret");
         Files.writeString(file, "{\"auths\": supersecret");
         assertThatThrownBy(() -> DockerConfig.credentialsFor(file, "reg"))
                 .isInstanceOf(FetchException.class).message().doesNotContain("supersecret");
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"rw-r--r--", "rw-rw----", "rw-----w-"})
+    void aDockerConfigOthersCanReadOrChangeIsRefusedSayingHowToFixIt(String mode, @TempDir Path dir)
+            throws Exception {
+        Path file = dir.resolve("config.json");
+        Files.writeString(file, "{\"auths\":{\"reg\":{\"username\":\"u\",\"password\":\"supersecret\"}}}");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString(mode));
+
+        assertThatThrownBy(() -> DockerConfig.credentialsFor(file, "reg")).isInstanceOfSatisfying(FetchException.class,
+                e -> {
+                    assertThat(e.errno()).isEqualTo(FetchException.EACCES);
+                    assertThat(e.getMessage()).contains("open to others", "chmod 600 " + file)
+                            .doesNotContain("supersecret");
+                });
+
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r-----"));
+        assertThat(DockerConfig.credentialsFor(file, "reg")).contains(new Credentials("u", "supersecret"));
+    }
+
+    @Test
+    void anAbsurdTokenLifetimeIsCappedNotAnOverflow() throws Exception {
+        Instant asked = Instant.parse("2026-11-22T00:00:00Z");
+        RegistryAuthorizer.Token token = RegistryAuthorizer.parseToken(
+                "{\"token\":\"abc\",\"expires_in\":39999999999999900}".getBytes(StandardCharsets.UTF_8), asked,
+                "test");
+        assertThat(token.refreshAt()).isBefore(asked.plus(RegistryAuthorizer.MAX_TOKEN_LIFETIME).plusSeconds(1));
     }
 }

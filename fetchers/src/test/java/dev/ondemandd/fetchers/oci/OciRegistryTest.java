@@ -164,6 +164,7 @@ class OciRegistryTest {
         String auth = Base64.getEncoder().encodeToString(
                 (ALICE.username() + ":" + ALICE.password()).getBytes(StandardCharsets.UTF_8));
         Files.writeString(config, "{\"auths\":{\"http://" + basic.authority() + "/v2/\":{\"auth\":\"" + auth + "\"}}}");
+        Files.setPosixFilePermissions(config, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
         OciFetcher fetcher = fetcher(options().dockerConfig(config).build());
 
         Blob blob = fetcher.open(blobOn(basic));
