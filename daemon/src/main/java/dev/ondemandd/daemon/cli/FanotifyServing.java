@@ -13,8 +13,6 @@ import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Serves images through the fanotify frontend in the foreground, for {@code run} and {@code mount}: mounts them,
@@ -70,27 +68,12 @@ final class FanotifyServing {
         } catch (IOException e) {
             throw new CliException(ExitCode.CANNOT_SERVE, e.getMessage(), e);
         }
-        CountDownLatch stop = new CountDownLatch(1);
-        CountDownLatch stopped = new CountDownLatch(1);
         long patience = core.drainTimeout().toSeconds() + settings.busyUnmountWait().toSeconds()
                 + SHUTDOWN_MARGIN_SECONDS;
-        Thread hook = new Thread(() -> {
-            Main.shutdownHookRunning = true;
-            stop.countDown();
-            try {
-                stopped.await(patience, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            System.out.flush();
-            System.err.flush();
-            // A signal is how a service is stopped: a clean shutdown exits 0, not 128+SIGTERM.
-            Runtime.getRuntime().halt(ExitCode.OK);
-        }, "ondemandd-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
+        SignalStop signal = SignalStop.install(patience);
         try {
             ready.ready(daemon);
-            while (!stop.await(WATCH_MILLIS, TimeUnit.MILLISECONDS)) {
+            while (!signal.await(WATCH_MILLIS)) {
                 if (untilUnmounted && !daemon.allMounted()) {
                     LOG.log(Level.INFO, "an image was unmounted; stopping");
                     break;
@@ -105,10 +88,7 @@ final class FanotifyServing {
             } catch (IOException e) {
                 LOG.log(Level.ERROR, "shutting down: " + e.getMessage());
             }
-            stopped.countDown();
-            if (!Main.shutdownHookRunning) {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            }
+            signal.close();
         }
         return ExitCode.OK;
     }

@@ -29,8 +29,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -84,23 +82,8 @@ final class RunCommand implements Callable<Integer> {
             CachefilesService service = new CachefilesService(device, orBadInput(cfg::coreSettings),
                     sources.resolver(), listener(ops, recorder));
             service.frontend().onEachIteration(ops.watchdog().register("cachefiles")::alive);
-            CountDownLatch stop = new CountDownLatch(1);
-            CountDownLatch stopped = new CountDownLatch(1);
-            long patience = orBadInput(cfg::coreSettings).drainTimeout().toSeconds() + SHUTDOWN_MARGIN_SECONDS;
-            Thread hook = new Thread(() -> {
-                Main.shutdownHookRunning = true;
-                stop.countDown();
-                try {
-                    stopped.await(patience, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                System.out.flush();
-                System.err.flush();
-                // A signal is how a service is stopped: a clean shutdown exits 0, not 128+SIGTERM.
-                Runtime.getRuntime().halt(ExitCode.OK);
-            }, "ondemandd-shutdown");
-            Runtime.getRuntime().addShutdownHook(hook);
+            SignalStop signal = SignalStop.install(
+                    orBadInput(cfg::coreSettings).drainTimeout().toSeconds() + SHUTDOWN_MARGIN_SECONDS);
             try {
                 try {
                     if (held.isPresent()) {
@@ -121,10 +104,10 @@ final class RunCommand implements Callable<Integer> {
                 serving(ops, service.core()::stats, () -> {
                     // a drain means stop serving: systemd must not keep the cache bound for a successor
                     ops.systemd().removeStoredFd(FD_NAME);
-                    stop.countDown();
+                    signal.request();
                 }, Map.of("cachefiles", () -> frontendStats(service.frontend().stats())),
                         "serving " + cachefiles.device() + " (tag " + cachefiles.tag() + ")");
-                stop.await();
+                signal.await();
                 ops.stopping("stopping: answering in-flight requests and closing every object");
                 LOG.log(Level.INFO, "stopping: answering in-flight requests and closing every object");
             } finally {
@@ -132,10 +115,7 @@ final class RunCommand implements Callable<Integer> {
                 if (recorder != null) {
                     recorder.close();
                 }
-                stopped.countDown();
-                if (!Main.shutdownHookRunning) {
-                    Runtime.getRuntime().removeShutdownHook(hook);
-                }
+                signal.close();
             }
             return ExitCode.OK;
         }
