@@ -2,6 +2,7 @@ package dev.ondemandd.daemon.faults;
 
 import dev.ondemandd.daemon.faults.FaultSpec.Kind;
 import dev.ondemandd.daemon.replay.ReaderSide;
+import dev.ondemandd.daemon.replay.SimulatedReaderSide;
 import dev.ondemandd.protocol.cachefiles.sim.OpenResult;
 import dev.ondemandd.protocol.cachefiles.sim.ReadResult;
 import dev.ondemandd.protocol.cachefiles.sim.SimObject;
@@ -91,18 +92,7 @@ final class FaultyReaderSide implements ReaderSide {
                     object = lookUp(volume, cookie).object();
                 }
             }
-            switch (result) {
-                case ReadResult.Data data -> {
-                    if (data.bytes().length != dst.remaining()) {
-                        throw new IOException("short read: " + data.bytes().length + " of " + dst.remaining()
-                                + " bytes");
-                    }
-                    dst.put(data.bytes());
-                }
-                case ReadResult.Failed failed -> throw new IOException("read failed with errno " + failed.errno());
-                case ReadResult.Hung hung -> throw new IOException("no READ_COMPLETE within " + hung.waited()
-                        + ": the reader would hang");
-            }
+            SimulatedReaderSide.deliver(result, dst);
         }
 
         @Override

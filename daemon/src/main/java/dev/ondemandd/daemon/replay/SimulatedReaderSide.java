@@ -46,23 +46,31 @@ public final class SimulatedReaderSide implements ReaderSide {
 
         @Override
         public void read(long offset, ByteBuffer dst) throws IOException {
-            switch (kernel.read(object, offset, dst.remaining(), wait)) {
-                case ReadResult.Data data -> {
-                    if (data.bytes().length != dst.remaining()) {
-                        throw new IOException("short read: " + data.bytes().length + " of " + dst.remaining()
-                                + " bytes");
-                    }
-                    dst.put(data.bytes());
-                }
-                case ReadResult.Failed failed -> throw new IOException("read failed with errno " + failed.errno());
-                case ReadResult.Hung hung -> throw new IOException("no READ_COMPLETE within " + hung.waited()
-                        + ": the reader would hang");
-            }
+            deliver(kernel.read(object, offset, dst.remaining(), wait), dst);
         }
 
         @Override
         public void close() {
             kernel.close(object);
+        }
+    }
+
+    /**
+     * Puts what the simulated kernel gave a reader into {@code dst}, or throws what the reader would see: EIO,
+     * a hang, or fewer bytes than asked.
+     */
+    public static void deliver(ReadResult result, ByteBuffer dst) throws IOException {
+        switch (result) {
+            case ReadResult.Data data -> {
+                if (data.bytes().length != dst.remaining()) {
+                    throw new IOException("short read: " + data.bytes().length + " of " + dst.remaining()
+                            + " bytes");
+                }
+                dst.put(data.bytes());
+            }
+            case ReadResult.Failed failed -> throw new IOException("read failed with errno " + failed.errno());
+            case ReadResult.Hung hung -> throw new IOException("no READ_COMPLETE within " + hung.waited()
+                    + ": the reader would hang");
         }
     }
 }
