@@ -250,7 +250,7 @@ echo "failover part: $(since "$TF") s"
 
 # --- no holder: SIGKILL fails the blocked readers at once; a new daemon serves again -----------------------
 NLOG="$W/daemon-noholder.log"
-NH_PASSED=0; NH_BLOCKED=0; NH_ERRORS=0; NH_COMPLETED=0; NH_MAX=0; NH_BYTES=0; NH_EIO=0; NH_ENOBUFS=0
+NH_GONE_MAX=0; NH_PASSED=0; NH_BLOCKED=0; NH_ERRORS=0; NH_COMPLETED=0; NH_MAX=0; NH_BYTES=0; NH_EIO=0; NH_ENOBUFS=0
 verify_pair() {   # verify_pair NAME — a remount of NAME's images reads every file right
     mount_pair "$1" || return 1
     (cd "$M/$1" && sha256sum --quiet --strict -c "$IMAGES/chunked/files.sha256") \
@@ -272,6 +272,8 @@ noholder_round() {
     local tk=$EPOCHREALTIME
     kill -KILL "$DPID"
     wait "$DPID" 2>/dev/null
+    # reaped only after the kernel closed its fds (exit_files comes before exit_notify): the JVM's teardown
+    local gone; gone=$(awk -v a="$tk" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f", b - a }')
     wait_readers 120 || { echo "readers HANG after SIGKILL: $(running_readers | tr '\n' ' ')"; return 1; }
     local wrong; wrong=$(wrong_bytes)
     [ -z "$wrong" ] || { echo "WRONG bytes read by: $wrong"; return 1; }
@@ -293,8 +295,9 @@ noholder_round() {
     NH_PASSED=$((NH_PASSED + 1)); NH_BLOCKED=$((NH_BLOCKED + n)); NH_ERRORS=$((NH_ERRORS + errors))
     NH_COMPLETED=$((NH_COMPLETED + completed)); NH_EIO=$((NH_EIO + eio)); NH_ENOBUFS=$((NH_ENOBUFS + enobufs))
     NH_MAX=$(awk -v a="$NH_MAX" -v b="$max" 'BEGIN { print (b > a ? b : a) }')
+    NH_GONE_MAX=$(awk -v a="$NH_GONE_MAX" -v b="$gone" 'BEGIN { print (b > a ? b : a) }')
     echo "round $r: $n of $(readers) readers blocked at SIGKILL: $errors failed (EIO $eio, ENOBUFS $enobufs)," \
-        "$completed finished right, the last ${max} s after the kill$( [ "$r" -gt 1 ] && echo "; round $((r - 1))'s images right after a remount")"
+        "$completed finished right, the last ${max} s after the kill (the process was reaped ${gone} s after it)$( [ "$r" -gt 1 ] && echo "; round $((r - 1))'s images right after a remount")"
 }
 final_remount() {
     start_daemon "$NLOG" >/dev/null || { echo "a new daemon did not bind after the last kill"; return 1; }
@@ -307,7 +310,8 @@ noholder_rounds() {
     [ "$NH_PASSED" -eq "$ROUNDS" ] || { echo "$NH_PASSED of $ROUNDS rounds passed"; return 1; }
     [ "$NH_BLOCKED" -gt 0 ] || { echo "no reader was ever blocked at a kill: the test did not test"; return 1; }
     echo "$ROUNDS rounds, $NH_BLOCKED readers blocked at the kills: $NH_ERRORS failed (EIO $NH_EIO, ENOBUFS" \
-        "$NH_ENOBUFS), $NH_COMPLETED finished right, none hung; slowest return after SIGKILL $NH_MAX s;" \
+        "$NH_ENOBUFS), $NH_COMPLETED finished right, none hung; slowest return after SIGKILL $NH_MAX s (reaping the" \
+        "killed JVM took up to $NH_GONE_MAX s);" \
         "$NH_BYTES bytes verified after remounts by new daemons"
 }
 TN=$(date +%s.%N)
