@@ -11,6 +11,7 @@ import dev.ondemandd.protocol.cachefiles.sim.ReadResult;
 import dev.ondemandd.protocol.cachefiles.sim.SimObject;
 import dev.ondemandd.protocol.cachefiles.sim.SimulatedCachefilesKernel;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -81,9 +82,11 @@ public final class SimKernelBench {
         Run run = Run.of(perObject, measure, 0);
         double rate = run.total() / run.seconds;
         System.out.printf(Locale.ROOT, "p4: %d readers, 1 object, concurrency %d: %.0f READs/s (%d in %.2f s);"
-                + " read latency p50 %.3f ms p99 %.3f ms; dispatch latency p50 %.3f ms p99 %.3f ms; %d errors%n",
+                + " read latency p50 %.3f ms p99 %.3f ms; dispatch latency p50 %.3f ms p99 %.3f ms; %d errors;"
+                + " cpu %.1f us/READ%n",
                 readers, run.concurrency, rate, run.total(), run.seconds, ms(run.readLatency, 0.50),
-                ms(run.readLatency, 0.99), ms(run.dispatchLatency, 0.50), ms(run.dispatchLatency, 0.99), run.errors);
+                ms(run.readLatency, 0.99), ms(run.dispatchLatency, 0.50), ms(run.dispatchLatency, 0.99), run.errors,
+                run.cpuNanos / 1e3 / Math.max(1, run.total()));
         return run.errors == 0 ? 0 : 1;
     }
 
@@ -108,6 +111,12 @@ public final class SimKernelBench {
         return run.errors == 0 ? 0 : 1;
     }
 
+    /** CPU time of this process so far: under load from others, CPU per READ is the figure that compares. */
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
+    }
+
     private static double ms(long[] sorted, double quantile) {
         if (sorted.length == 0) {
             return Double.NaN;
@@ -121,6 +130,8 @@ public final class SimKernelBench {
         long[] readLatency;
         long[] dispatchLatency;
         double seconds;
+        /** CPU time the whole process (daemon, simulated kernel and readers) used in the window. */
+        long cpuNanos;
         long errors;
         int concurrency;
 
@@ -156,12 +167,11 @@ public final class SimKernelBench {
                 CountDownLatch started = new CountDownLatch(readers.size());
                 List<Thread> threads = new ArrayList<>();
                 for (Reader reader : readers) {
-                    Thread t = new Thread(() -> {
+                    Thread t = Thread.ofVirtual().name("bench-reader-" + threads.size()).start(() -> {
                         started.countDown();
                         reader.run();
-                    }, "bench-reader-" + threads.size());
+                    });
                     threads.add(t);
-                    t.start();
                 }
                 started.await();
                 Thread.sleep(WARMUP.toMillis());
@@ -170,12 +180,14 @@ public final class SimKernelBench {
                     reader.recording = true;
                 }
                 dispatch.recording = true;
+                long cpu0 = processCpuNanos();
                 long t0 = System.nanoTime();
                 for (Reader reader : readers) {
                     before[reader.objectIndex] += reader.count;
                 }
                 Thread.sleep(measure.toMillis());
                 long t1 = System.nanoTime();
+                run.cpuNanos = processCpuNanos() - cpu0;
                 long[] after = new long[readersPerObject.length];
                 for (Reader reader : readers) {
                     after[reader.objectIndex] += reader.count;
@@ -269,15 +281,7 @@ public final class SimKernelBench {
         }
 
         private static boolean matches(byte[] bytes, long offset) {
-            if (bytes.length != PAGE) {
-                return false;
-            }
-            for (int i = 0; i < bytes.length; i++) {
-                if (bytes[i] != MemorySource.byteAt(offset + i)) {
-                    return false;
-                }
-            }
-            return true;
+            return bytes.length == PAGE && MemorySource.matches(bytes, offset);
         }
     }
 

@@ -27,6 +27,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
@@ -81,6 +82,12 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
     private boolean bound;
     private boolean closed;
     private final TreeMap<Integer, Req> reqs = new TreeMap<>();
+    /** The requests of {@link #reqs} marked new (not read yet): what read() and poll() search. */
+    private final TreeMap<Integer, Req> fresh = new TreeMap<>();
+    /** The msg_ids of {@link #reqs}, for finding the lowest free one. */
+    private final BitSet usedIds = new BitSet();
+    /** Objects select() found closed and re-opens; reused under the lock. */
+    private final List<SimObject> reopen = new ArrayList<>();
     private int reqIdNext;
     private int objectIdNext = 1;
     private final Map<Integer, SimObject> objectIds = new HashMap<>();
@@ -232,6 +239,7 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
                 }
                 for (Req r : reqs.values()) {
                     r.isNew = true;
+                    fresh.put(r.msgId, r);
                 }
                 changed.signalAll();
                 return 0;
@@ -290,7 +298,7 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
         } catch (KernelNumbers.ParseError e) {
             return e.errno;
         }
-        Req req = id >= 0 && id <= Integer.MAX_VALUE ? reqs.remove((int) id) : null;
+        Req req = id >= 0 && id <= Integer.MAX_VALUE ? removeReq((int) id) : null;
         if (req == null) {
             return Errno.EINVAL;
         }
@@ -348,6 +356,7 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
                 throw new ErrnoException("read", DEVICE + " (message of " + length + " bytes)", Errno.EMSGSIZE);
             }
             req.isNew = false;
+            fresh.remove(req.msgId);
             reqIdNext = req.msgId + 1;
             int fd = 0;
             if (req.opcode == OP_OPEN && req.raw == null) {
@@ -360,7 +369,7 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
             }
             messagesRead++;
             if (req.raw != null || req.opcode == OP_CLOSE) {
-                reqs.remove(req.msgId); // CLOSE has no reply; injected raw bytes have none either
+                removeReq(req.msgId); // CLOSE has no reply; injected raw bytes have none either
                 req.done.complete(0);
             }
             return length;
@@ -395,7 +404,7 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
             }
             fd = req.object.file.openAnonFd();
         } catch (ErrnoException e) {
-            reqs.remove(req.msgId);
+            removeReq(req.msgId);
             failOpen(req, e.errno());
             throw e;
         }
@@ -412,12 +421,16 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
      * kernel queues that work).
      */
     private Req select() {
-        List<SimObject> reopen = new ArrayList<>();
-        Req pick = scan(reqs.tailMap(reqIdNext, true), reopen);
+        Req pick = scan(fresh.tailMap(reqIdNext, true), reopen);
         if (pick == null && reqIdNext > 0) {
-            pick = scan(reqs.headMap(reqIdNext, false), reopen);
+            pick = scan(fresh.headMap(reqIdNext, false), reopen);
         }
-        for (SimObject o : reopen) {
+        if (reopen.isEmpty()) {
+            return pick;
+        }
+        List<SimObject> closedObjects = List.copyOf(reopen);
+        reopen.clear();
+        for (SimObject o : closedObjects) {
             o.state = SimObject.State.REOPENING;
             reopens++;
             enqueue(new Req(OP_OPEN, o, 0, 0, 0, null));
@@ -449,7 +462,7 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
     }
 
     private boolean pollable() {
-        for (Req r : reqs.values()) {
+        for (Req r : fresh.values()) {
             if (r.isNew && !(r.opcode == OP_READ && r.object != null && r.raw == null
                     && r.object.state == SimObject.State.REOPENING)) {
                 return true;
@@ -515,6 +528,8 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
                 r.done.complete(-Errno.EIO);
             }
             reqs.clear();
+            fresh.clear();
+            usedIds.clear();
             changed.signalAll();
         } finally {
             lock.unlock();
@@ -595,7 +610,7 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
                 if (fdClosed) {
                     throw new ErrnoException("ioctl", "closed anonymous fd " + fd, Errno.EBADF);
                 }
-                Req req = closed ? null : reqs.remove(msgId);
+                Req req = closed ? null : removeReq(msgId);
                 if (req == null) {
                     throw new ErrnoException("ioctl(CACHEFILES_IOC_READ_COMPLETE)",
                             "msg_id " + Integer.toUnsignedString(msgId) + " is not outstanding", Errno.EINVAL);
@@ -620,9 +635,11 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
                 if (object.objectId == objectId && object.state != SimObject.State.WITHDRAWN) {
                     object.state = SimObject.State.CLOSE;
                 }
-                reqs.values().removeIf(r -> {
+                fresh.values().removeIf(r -> {
                     boolean flush = r.isNew && r.opcode == OP_CLOSE && r.object == object;
                     if (flush) {
+                        reqs.remove(r.msgId);
+                        usedIds.clear(r.msgId);
                         r.done.complete(0);
                     }
                     return flush;
@@ -694,7 +711,8 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
         if (offset < 0 || length < 0 || length > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("range " + offset + "+" + length);
         }
-        Req req;
+        Req req = null;
+        CacheFile file = null;
         int len;
         lock.lock();
         try {
@@ -711,12 +729,17 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
             }
             if (object.file.filled(offset, len)) {
                 cacheHits++;
-                return new ReadResult.Data(object.file.read(offset, len), true);
+                file = object.file;
+            } else {
+                req = enqueue(new Req(OP_READ, object, offset, len, 0, null));
+                readsSent++;
             }
-            req = enqueue(new Req(OP_READ, object, offset, len, 0, null));
-            readsSent++;
         } finally {
             lock.unlock();
+        }
+        // The data is read outside the lock, as the page cache serves readers in parallel; filled ranges stay so.
+        if (file != null) {
+            return new ReadResult.Data(file.read(offset, len), true);
         }
         Integer result = await(req, timeout);
         lock.lock();
@@ -725,15 +748,16 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
                 readsHung++;
                 return new ReadResult.Hung(timeout);
             }
-            if (result == 0 && !closed && object.file.filled(offset, len)) {
-                readsOk++;
-                return new ReadResult.Data(object.file.read(offset, len), false);
+            if (result != 0 || closed || !object.file.filled(offset, len)) {
+                readsEio++;
+                return new ReadResult.Failed(result != 0 ? -result : Errno.EIO);
             }
-            readsEio++;
-            return new ReadResult.Failed(result != 0 ? -result : Errno.EIO);
+            readsOk++;
+            file = object.file;
         } finally {
             lock.unlock();
         }
+        return new ReadResult.Data(file.read(offset, len), false);
     }
 
     /**
@@ -790,13 +814,22 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
 
     /** Queues a request at the lowest free msg_id, as the kernel's xarray allocation does. Under the lock. */
     private Req enqueue(Req req) {
-        int id = 0;
-        while (reqs.containsKey(id)) {
-            id++;
-        }
+        int id = usedIds.nextClearBit(0);
         req.msgId = id;
         reqs.put(id, req);
+        fresh.put(id, req);
+        usedIds.set(id);
         changed.signalAll();
+        return req;
+    }
+
+    /** Takes request {@code id} out of the outstanding (and the new) ones; null if it is not there. Under the lock. */
+    private Req removeReq(int id) {
+        Req req = reqs.remove(id);
+        if (req != null) {
+            fresh.remove(id);
+            usedIds.clear(id);
+        }
         return req;
     }
 
