@@ -70,7 +70,15 @@ public final class Core implements AutoCloseable {
      * last reference is released.
      */
     public void open(ObjectKey key, CacheTarget target, OpenReply reply) {
-        PendingOpen pending = new PendingOpen(key, target, reply);
+        open(key, target, reply, settings.fetch());
+    }
+
+    /**
+     * {@link #open(ObjectKey, CacheTarget, OpenReply)} with the object's READs shaped by {@code policy} instead of
+     * the core's: for a frontend that widens and reads ahead itself. Its {@code maxBytesInFlight} is the core's.
+     */
+    public void open(ObjectKey key, CacheTarget target, OpenReply reply, FetchPolicy policy) {
+        PendingOpen pending = new PendingOpen(key, target, reply, policy);
         if (closing.get()) {
             pending.fail(EIO, "shutting down");
             pending.closeTarget();
@@ -250,12 +258,14 @@ public final class Core implements AutoCloseable {
         private final ObjectKey key;
         private final CacheTarget target;
         private final OpenReply reply;
+        private final FetchPolicy policy;
         private final long started = System.nanoTime();
         private final AtomicBoolean answered = new AtomicBoolean();
         private volatile java.util.concurrent.ScheduledFuture<?> deadline;
         private volatile Thread runner;
 
-        PendingOpen(ObjectKey key, CacheTarget target, OpenReply reply) {
+        PendingOpen(ObjectKey key, CacheTarget target, OpenReply reply, FetchPolicy policy) {
+            this.policy = policy;
             this.key = key;
             this.target = target;
             this.reply = reply;
@@ -268,7 +278,7 @@ public final class Core implements AutoCloseable {
             CoreObject object = null;
             try {
                 Blob blob = binding.blob(resolver);
-                object = new CoreObject(nextId.incrementAndGet(), binding, blob, target, Core.this);
+                object = new CoreObject(nextId.incrementAndGet(), binding, blob, target, Core.this, policy);
                 table.add(object);
                 if (!answered.compareAndSet(false, true)) {
                     // The deadline or shutdown answered first: this object was never handed out.

@@ -19,6 +19,7 @@ final class CoreObject implements ObjectHandle {
     private final Blob blob;
     private final CacheTarget target;
     private final Core core;
+    private final FetchPolicy policy;
     private final RefCount refs = new RefCount();
     private final AtomicBoolean closed = new AtomicBoolean();
     /** READs waiting for a slot, FIFO; guarded by the dispatcher's lock. */
@@ -37,8 +38,9 @@ final class CoreObject implements ObjectHandle {
     /** Units fetched whole (only kept while prefetching, so prefetch skips them). */
     private BitSet fetchedUnits;
 
-    CoreObject(long id, Binding binding, Blob blob, CacheTarget target, Core core) {
+    CoreObject(long id, Binding binding, Blob blob, CacheTarget target, Core core, FetchPolicy policy) {
         this.id = id;
+        this.policy = policy;
         this.binding = binding;
         this.blob = blob;
         this.target = target;
@@ -58,6 +60,11 @@ final class CoreObject implements ObjectHandle {
     @Override
     public long size() {
         return blob.size();
+    }
+
+    /** How its READs become fetches (the core's, or the one its frontend opened it with). */
+    FetchPolicy policy() {
+        return policy;
     }
 
     Blob blob() {

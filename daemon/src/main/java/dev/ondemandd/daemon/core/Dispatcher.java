@@ -53,9 +53,8 @@ final class Dispatcher {
     /** Fetch threads waiting for work, most recently idle first (its stack and caches are warmest). */
     private final ArrayDeque<Worker> idleWorkers = new ArrayDeque<>();
     private final Core core;
-    private final FetchPolicy policy;
     private final int concurrency;
-    /** Slots prefetch may hold at once: never all of them, so a demand READ always finds one in time. */
+    /** Slots prefetch may hold at once (the core's policy): never all, so a demand READ always finds one. */
     private final int prefetchSlots;
     private final ThreadFactory threads;
     private int running;
@@ -68,7 +67,6 @@ final class Dispatcher {
     Dispatcher(Core core, int concurrency, FetchPolicy policy, ThreadFactory threads) {
         this.core = core;
         this.concurrency = concurrency;
-        this.policy = policy;
         this.prefetchSlots = Math.min(policy.prefetchConcurrency(), concurrency - 1);
         this.threads = threads;
     }
@@ -82,7 +80,7 @@ final class Dispatcher {
             }
             CoreObject object = task.object;
             object.noteRead(task.start, task.end);
-            if (policy.merge()) {
+            if (object.policy().merge()) {
                 for (Fetch fetch : object.inflight) {
                     if (fetch.covers(task.start, task.end)) {
                         if (!task.markStarted(fetch)) {
@@ -107,9 +105,9 @@ final class Dispatcher {
         }
     }
 
-    /** Lets idle slots prefetch {@code object}, unit by unit from its start, when prefetch is on. */
+    /** Lets idle slots prefetch {@code object}, unit by unit from its start, when prefetch is on for it. */
     void prefetch(CoreObject object) {
-        if (prefetchSlots <= 0) {
+        if (prefetchSlots <= 0 || object.policy().prefetchConcurrency() <= 0) {
             return;
         }
         lock.lock();
@@ -177,7 +175,7 @@ final class Dispatcher {
             } else {
                 dropAnswered(task);
             }
-            if (policy.merge()) {
+            if (object.policy().merge()) {
                 absorb(object, fetch);
             }
             object.inflight.add(fetch);
@@ -219,7 +217,7 @@ final class Dispatcher {
      * already covers that part. Under the lock.
      */
     private long fetchStart(CoreObject object, ReadTask task) {
-        long from = policy.alignDown(task.start);
+        long from = object.policy().alignDown(task.start);
         for (Fetch f : object.inflight) {
             if (f.from <= from && f.to > from && f.to <= task.start) {
                 from = f.to;
@@ -234,6 +232,7 @@ final class Dispatcher {
      */
     private long fetchEnd(CoreObject object, ReadTask task) {
         long size = object.size();
+        FetchPolicy policy = object.policy();
         long to = Math.min(size, policy.alignUp(task.end) + object.readaheadWindow(policy));
         for (Fetch f : object.inflight) {
             if (f.from >= task.end && f.from < to) {
@@ -246,12 +245,13 @@ final class Dispatcher {
     /** The next unit of an object being prefetched that nothing fetched or is fetching. Under the lock. */
     private Fetch nextPrefetch() {
         CoreObject object = prefetchRing.pollFirst();
-        long from = object.isClosed() ? -1 : object.nextPrefetchUnit(policy.unit());
+        int unit = object.policy().unit();
+        long from = object.isClosed() ? -1 : object.nextPrefetchUnit(unit);
         if (from < 0 || !object.tryRetain()) {
             object.inPrefetchRing = false;
             return null;
         }
-        long to = Math.min(object.size(), from + policy.unit());
+        long to = Math.min(object.size(), from + unit);
         prefetchRing.addLast(object);
         Fetch fetch = new Fetch(object, from, to, true, core);
         object.inflight.add(fetch);
@@ -266,7 +266,7 @@ final class Dispatcher {
         try {
             fetch.object.inflight.remove(fetch);
             if (complete) {
-                fetch.object.fetched(fetch.from, fetch.to, policy.unit());
+                fetch.object.fetched(fetch.from, fetch.to, fetch.object.policy().unit());
             }
         } finally {
             lock.unlock();

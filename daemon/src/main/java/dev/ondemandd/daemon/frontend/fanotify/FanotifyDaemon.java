@@ -39,8 +39,7 @@ public final class FanotifyDaemon implements AutoCloseable {
         List<SourceRule> all = new ArrayList<>(FanotifyServer.sourceRules(images));
         all.add(FanotifyServer.selfCheckRule(cacheDir));
         all.addAll(rules);
-        Core core = new Core(coreSettings.withFetch(FanotifySettings.coreFetch(coreSettings.fetch())),
-                new SourceResolver(all, fetchers), FanotifyServer.hidingSelfCheck(listener));
+        Core core = new Core(coreSettings, new SourceResolver(all, fetchers), FanotifyServer.hidingSelfCheck(listener));
         FanotifyServer server = null;
         try {
             server = new FanotifyServer(core, fetchers, FanotifyGroup.open(), cacheDir, settings);
