@@ -30,6 +30,7 @@ import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
@@ -40,6 +41,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Predicate;
 
 /**
  * A simulated /dev/cachefiles in on-demand mode that behaves as Linux 6.12's {@code fs/cachefiles/ondemand.c} and
@@ -52,11 +54,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * kernel's xarray); object_ids are allocated cyclically in [1, INT_MAX] on every OPEN read. Each OPEN hands over a
  * real fd, a new one each time, to the object's sparse cache file under the {@code dir}; {@link #adopt} wraps it.
  * Writes through it need a page-aligned offset (ENOBUFS otherwise, as __cachefiles_prepare_write says);
- * READ_COMPLETE takes any outstanding msg_id (EINVAL if none), as cachefiles_ondemand_fd_ioctl does.
+ * READ_COMPLETE takes only an outstanding READ of the fd's own object (EINVAL otherwise), as
+ * cachefiles_ondemand_fd_ioctl does since Linux 6.10.
  *
  * <p>Filesystem side: {@link #open} sends an OPEN and waits for copen, {@link #read} returns filled ranges
  * without a request and otherwise sends a READ, waits for READ_COMPLETE and re-checks the range (a hole left
- * gives EIO), {@link #close(SimObject)} sends CLOSE. A READ for an object whose fd the daemon closed makes the
+ * gives EIO), {@link #close(SimObject)} sends CLOSE and, once the daemon has it, fails the object's other requests
+ * with EIO (cachefiles_ondemand_clean_object). A READ for an object whose fd the daemon closed makes the
  * next daemon read() send a fresh OPEN first (the kernel's re-open). Closing the device fails every outstanding
  * request with EIO. Waits have timeouts so a daemon that never answers shows up as {@code Hung}, not as a stuck
  * test.
@@ -371,6 +375,9 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
             if (req.raw != null || req.opcode == OP_CLOSE) {
                 removeReq(req.msgId); // CLOSE has no reply; injected raw bytes have none either
                 req.done.complete(0);
+                if (req.opcode == OP_CLOSE && req.raw == null) {
+                    flushRequestsOf(req.object);
+                }
             }
             return length;
         } finally {
@@ -404,7 +411,9 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
             }
             fd = req.object.file.openAnonFd();
         } catch (ErrnoException e) {
-            removeReq(req.msgId);
+            if (reqs.get(req.msgId) == req) {
+                removeReq(req.msgId);
+            }
             failOpen(req, e.errno());
             throw e;
         }
@@ -610,11 +619,13 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
                 if (fdClosed) {
                     throw new ErrnoException("ioctl", "closed anonymous fd " + fd, Errno.EBADF);
                 }
-                Req req = closed ? null : removeReq(msgId);
-                if (req == null) {
+                Req req = closed ? null : reqs.get(msgId);
+                if (req == null || req.opcode != OP_READ || req.object != object) {
                     throw new ErrnoException("ioctl(CACHEFILES_IOC_READ_COMPLETE)",
-                            "msg_id " + Integer.toUnsignedString(msgId) + " is not outstanding", Errno.EINVAL);
+                            "msg_id " + Integer.toUnsignedString(msgId) + " is no outstanding READ of this fd's object",
+                            Errno.EINVAL);
                 }
+                removeReq(msgId);
                 req.done.complete(0);
             } finally {
                 lock.unlock();
@@ -635,15 +646,16 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
                 if (object.objectId == objectId && object.state != SimObject.State.WITHDRAWN) {
                     object.state = SimObject.State.CLOSE;
                 }
-                fresh.values().removeIf(r -> {
+                boolean closeFlushed = removeReqsIf(r -> {
                     boolean flush = r.isNew && r.opcode == OP_CLOSE && r.object == object;
                     if (flush) {
-                        reqs.remove(r.msgId);
-                        usedIds.clear(r.msgId);
                         r.done.complete(0);
                     }
                     return flush;
                 });
+                if (closeFlushed) {
+                    flushRequestsOf(object); // the withdrawal's CLOSE returned: clean_object goes on
+                }
                 changed.signalAll();
             } finally {
                 lock.unlock();
@@ -770,11 +782,15 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
             if (object.state == SimObject.State.WITHDRAWN) {
                 return;
             }
-            if (object.state == SimObject.State.OPEN && !closed) {
+            boolean closeSent = object.state == SimObject.State.OPEN && !closed;
+            if (closeSent) {
                 enqueue(new Req(OP_CLOSE, object, 0, 0, 0, null));
                 closesSent++;
             }
             object.state = SimObject.State.WITHDRAWN;
+            if (!closeSent) {
+                flushRequestsOf(object);
+            }
         } finally {
             lock.unlock();
         }
@@ -788,9 +804,47 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
         return injectReq(new Req(OP_READ, object, offset, length, 0, null));
     }
 
-    /** Queues a READ for an object_id the daemon never saw. @return its msg_id */
+    /**
+     * Queues a READ for an object_id the daemon never saw. No real kernel sends one (every READ names an object
+     * whose anonymous fd is open, else it re-opens the object first): this tests a daemon's decoding only.
+     * @return its msg_id
+     */
     public int injectReadForUnknownObject(int objectId, long offset, long length) {
         return injectReq(new Req(OP_READ, null, offset, length, objectId, null));
+    }
+
+    /**
+     * Makes an object the daemon holds the anonymous fd of but never saw the OPEN of — as a daemon that inherited
+     * fds from a previous one (an fd store) or lost its map would — open at {@code size} bytes: its fd is
+     * installed in this process, and READs of it carry an object_id the daemon does not know.
+     */
+    public SimObject injectOrphan(String volumeKey, byte[] cookieKey, long size) throws IOException {
+        lock.lock();
+        try {
+            if (!bound || closed) {
+                throw new IllegalStateException("the " + DEVICE + " is not bound");
+            }
+            SimObject object = new SimObject(volumeKey, cookieKey);
+            Req open = new Req(OP_OPEN, object, 0, 0, 0, null);
+            installAnonFd(open);
+            object.size = size;
+            object.file.ensureSize(size);
+            object.state = SimObject.State.OPEN;
+            return object;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The anonymous fds of this device open in the process (the daemon's, whether it knows them or not). */
+    @Override
+    public List<Integer> anonymousFds() {
+        lock.lock();
+        try {
+            return List.copyOf(anonFds.keySet());
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Queues raw bytes read() hands out verbatim (malformed messages); they expect no answer. @return the slot */
@@ -812,6 +866,24 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
 
     // ---------------------------------------------------------------------------------------------------------
 
+    /**
+     * cachefiles_ondemand_clean_object() after its CLOSE (Linux 6.10+): every request still queued for a withdrawn
+     * object fails with EIO, so nothing of it can be left waiting. Under the lock.
+     */
+    private void flushRequestsOf(SimObject object) {
+        if (object == null) {
+            return;
+        }
+        removeReqsIf(r -> {
+            if (r.object != object || r.raw != null) {
+                return false;
+            }
+            r.done.complete(-Errno.EIO);
+            return true;
+        });
+        changed.signalAll();
+    }
+
     /** Queues a request at the lowest free msg_id, as the kernel's xarray allocation does. Under the lock. */
     private Req enqueue(Req req) {
         int id = usedIds.nextClearBit(0);
@@ -821,6 +893,21 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
         usedIds.set(id);
         changed.signalAll();
         return req;
+    }
+
+    /** Takes the requests {@code drop} says to out of the outstanding (and the new) ones. Under the lock. */
+    private boolean removeReqsIf(Predicate<Req> drop) {
+        boolean any = false;
+        for (Iterator<Req> it = reqs.values().iterator(); it.hasNext();) {
+            Req r = it.next();
+            if (drop.test(r)) {
+                it.remove();
+                fresh.remove(r.msgId);
+                usedIds.clear(r.msgId);
+                any = true;
+            }
+        }
+        return any;
     }
 
     /** Takes request {@code id} out of the outstanding (and the new) ones; null if it is not there. Under the lock. */
