@@ -104,9 +104,14 @@ failed_readers() {   # the readers whose sha256sum -c did not succeed, space-sep
 wrong_bytes() {   # names the readers that read a file with the wrong sha256 (sha256sum: "<file>: FAILED")
     grep -l ': FAILED$' "$R"/*.out 2>/dev/null | sed 's|.*/||; s|\.out$||'
 }
-KILL_DELAY=1
-kill_delay() {   # a random point in the first half of a cold read of both images (measured in the warm-up)
-    awk -v b="$KILL_DELAY" -v r="$RANDOM" 'BEGIN { d = b * (0.15 + 0.35 * r / 32767); printf "%.2f", d < 0.3 ? 0.3 : d }'
+kill_delay() {   # 0.3 to 1.2 s after the readers start: each small-file reader waits for 16 GETs of DELAY at least
+    awk -v r="$RANDOM" 'BEGIN { printf "%.2f", 0.3 + 0.9 * r / 32767 }'
+}
+blocked_at() {   # blocked_at TIME — the readers still running at TIME (they ended after it), one name a line
+    local end
+    for end in "$R"/*.end; do
+        awk -v t="$1" -v e="$(cat "$end")" 'BEGIN { exit !(e > t) }' && { end="${end##*/}"; echo "${end%.end}"; }
+    done
 }
 
 # --- the JVM: one training run for an AOT cache, so that the 40 restarts below start faster ---------------
@@ -153,7 +158,6 @@ warm_up() {
     umount_pair w0 || return 1
     stop_daemon || return 1
     wait_unbound || return 1
-    KILL_DELAY=$took
     if [ -s "$aot" ]; then JAVA_OPTS="$JAVA_OPTS -XX:AOTCache=$aot"; fi
     echo "cold read of both images ($TREE_FILES files, $TREE_BYTES bytes) by $(readers) readers in $took s;" \
         "AOT cache $( [ -s "$aot" ] && echo "$(stat -c %s "$aot") bytes" || echo "not written")"
@@ -186,12 +190,10 @@ failover_round() {
     mount_pair "$name" || return 1
     start_readers "$name"
     sleep "$(kill_delay)"
-    local blocked; blocked=$(running_readers | wc -l)
     local old; old=$(cat "$PIDFILE")
     local lines_before; lines_before=$(wc -l <"$DLOG")
     local tk=$EPOCHREALTIME
     kill -KILL "$old"
-    [ "$blocked" -gt 0 ] || echo "note: every reader had finished before the kill"
     # the holder starts a new daemon with the device fd; it writes restore and says READY=1
     local new="" ready="" end=$(( SECONDS + READER_TIMEOUT ))
     while [ $SECONDS -lt $end ]; do
@@ -202,6 +204,8 @@ failover_round() {
     done
     [ -n "$ready" ] || { echo "no new daemon was ready within $READER_TIMEOUT s of the kill"; tail -5 "$HLOG"; return 1; }
     wait_readers "$READER_TIMEOUT" || { echo "readers still blocked $READER_TIMEOUT s after the kill: $(running_readers | tr '\n' ' ')"; return 1; }
+    local blocked; blocked=$(blocked_at "$tk" | grep -c .)
+    [ "$blocked" -gt 0 ] || { echo "every reader had finished before the kill: the round tested nothing"; return 1; }
     local done_at; done_at=$(cat "$R"/*.end | sort -n | tail -1)
     local wrong; wrong=$(wrong_bytes)
     [ -z "$wrong" ] || { echo "WRONG bytes read by: $wrong"; return 1; }
@@ -268,7 +272,6 @@ noholder_round() {
     mount_pair "$name" || return 1
     start_readers "$name"
     sleep "$(kill_delay)"
-    local blocked; blocked=$(running_readers)
     local tk=$EPOCHREALTIME
     kill -KILL "$DPID"
     wait "$DPID" 2>/dev/null
@@ -277,6 +280,8 @@ noholder_round() {
     wait_readers 120 || { echo "readers HANG after SIGKILL: $(running_readers | tr '\n' ' ')"; return 1; }
     local wrong; wrong=$(wrong_bytes)
     [ -z "$wrong" ] || { echo "WRONG bytes read by: $wrong"; return 1; }
+    local blocked; blocked=$(blocked_at "$tk")
+    [ -n "$blocked" ] || { echo "every reader had finished before the kill: the round tested nothing"; return 1; }
     local id max=0 errors=0 completed=0 eio=0 enobufs=0
     for id in $blocked; do
         local lat; lat=$(awk -v a="$tk" -v b="$(cat "$R/$id.end")" 'BEGIN { printf "%.3f", b - a }')
