@@ -13,13 +13,13 @@
 #
 # Output as cachefiles-e2e.sh: one `@@CHECK <name> PASS|FAIL <seconds> <detail>` per round and per summary,
 # the logs as @@LOG-BEGIN/@@LOG-END blocks (gzip + base64). Knobs (environment): VMTEST_FAILOVER_ROUNDS (20),
-# VMTEST_FAILOVER_DELAY (seconds per HTTP GET, 0.1), VMTEST_JAVA_OPTS.
+# VMTEST_FAILOVER_DELAY (seconds per HTTP GET, 1), VMTEST_JAVA_OPTS.
 set -u
 JAR="$(realpath "$1")"; IMAGES="$(realpath "$2")"; HOLDER="$(realpath "$3")"
 JAVA="${JAVA_HOME:?JAVA_HOME must point at a JDK 21+}/bin/java"
 HERE="$(dirname "$(realpath "$0")")"
 ROUNDS="${VMTEST_FAILOVER_ROUNDS:-20}"
-DELAY="${VMTEST_FAILOVER_DELAY:-0.1}"
+DELAY="${VMTEST_FAILOVER_DELAY:-1}"
 PORT=8766
 W=/scratch/failover
 M=$W/mnt                 # mountpoints
@@ -104,7 +104,8 @@ failed_readers() {   # the readers whose sha256sum -c did not succeed, space-sep
 wrong_bytes() {   # names the readers that read a file with the wrong sha256 (sha256sum: "<file>: FAILED")
     grep -l ': FAILED$' "$R"/*.out 2>/dev/null | sed 's|.*/||; s|\.out$||'
 }
-kill_delay() {   # 0.3 to 1.2 s after the readers start: each small-file reader waits for 16 GETs of DELAY at least
+kill_delay() {   # 0.3 to 1.2 s after the readers start: within their first GETs, which take DELAY (1 s) each
+    # (the daemon widens READs into large aligned fetches, so a cold read is a few GETs: a later kill finds few readers)
     awk -v r="$RANDOM" 'BEGIN { printf "%.2f", 0.3 + 0.9 * r / 32767 }'
 }
 blocked_at() {   # blocked_at TIME — the readers still running at TIME (they ended after it), one name a line
