@@ -92,7 +92,7 @@ final class RunCommand implements Callable<Integer> {
                         ops.metrics().daemon().restored(FD_NAME);
                         LOG.log(Level.INFO, "took the cachefiles fd back from systemd and wrote restore");
                     } else {
-                        service.start(cachefiles.dir(), cachefiles.tag());
+                        service.start(cachefiles.dir(), cachefiles.tag(), orBadInput(cachefiles::cullLimits));
                         ops.systemd().storeFd(FD_NAME, device.rawFd());
                     }
                 } catch (IOException e) {
@@ -131,7 +131,8 @@ final class RunCommand implements Callable<Integer> {
                         : recorder(recordTrace, TraceFormat.FANOTIFY_LAYOUT)) {
             return FanotifyServing.serve(FanotifyServing.resolve(sources, images), Path.of(cache.dir()),
                     sources.fetchers(), orBadInput(cfg::sourceRules),
-                    orBadInput(cfg::coreSettings), FanotifySettings.defaults(), listener(ops, recorder), false,
+                    orBadInput(cfg::coreSettings), FanotifySettings.defaults().withCacheQuota(cache.quotaBytes()),
+                    listener(ops, recorder), false,
                     (FanotifyDaemon daemon) -> {
                         String line = "serving " + images.size() + " image(s) through fanotify (cache " + cache.dir()
                                 + ")";

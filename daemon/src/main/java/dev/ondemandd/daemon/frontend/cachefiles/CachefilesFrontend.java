@@ -1,5 +1,7 @@
 package dev.ondemandd.daemon.frontend.cachefiles;
 
+import dev.ondemandd.daemon.cache.CacheSpace;
+import dev.ondemandd.daemon.cache.CullLimits;
 import dev.ondemandd.daemon.core.Core;
 import dev.ondemandd.daemon.core.NamedThreads;
 import dev.ondemandd.daemon.core.ObjectHandle;
@@ -20,6 +22,7 @@ import java.lang.System.Logger.Level;
 import dev.ondemandd.protocol.nativeio.Errno;
 import dev.ondemandd.protocol.nativeio.ErrnoException;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -38,6 +41,9 @@ public final class CachefilesFrontend implements AutoCloseable {
     /** Pause after a failed device read, so a broken device cannot spin the loop. */
     private static final long ERROR_BACKOFF_MILLIS = 100;
     private static final int EIO = 5;
+    /** What an operator can do when the kernel refuses writes for want of space. */
+    static final String SPACE_REMEDY = "free space on its filesystem, or lower cachefiles.bstop (the kernel refuses"
+            + " writes, ENOBUFS, once free space falls below it)";
 
     private final CachefilesDevice device;
     private final Core core;
@@ -48,6 +54,8 @@ public final class CachefilesFrontend implements AutoCloseable {
     private final FrontendStats stats = new FrontendStats();
     private volatile boolean running;
     private volatile Runnable heartbeat = () -> { };
+    /** The bound cache directory's space; replaced at bind. */
+    private volatile CacheSpace space = CacheSpace.of(Path.of("."), SPACE_REMEDY);
     private Thread loop;
 
     /** An object id's handle and the fd it completes READs on. */
@@ -61,10 +69,20 @@ public final class CachefilesFrontend implements AutoCloseable {
 
     /** Writes {@code dir}, {@code tag} and {@code bind ondemand}; requests flow after this. */
     public void bind(String dir, String tag) throws IOException {
+        bind(dir, tag, CullLimits.DEFAULTS);
+    }
+
+    /** As {@link #bind(String, String)}, with the culling limits written before the bind. */
+    public void bind(String dir, String tag, CullLimits limits) throws IOException {
+        space = CacheSpace.of(Path.of(dir), SPACE_REMEDY);
         device.command(CachefilesCommands.dir(dir));
         device.command(CachefilesCommands.tag(tag));
+        for (String limit : limits.commands()) {
+            device.command(limit);
+        }
         device.command(CachefilesCommands.BIND_ONDEMAND);
-        LOG.log(Level.INFO, "cachefiles bound: dir " + dir + ", tag " + tag + ", on-demand mode");
+        LOG.log(Level.INFO, "cachefiles bound: dir " + dir + ", tag " + tag + ", on-demand mode, writes refused below "
+                + limits.bstop() + "% free blocks");
     }
 
     /** Starts the read loop on its own platform thread (a JNA call pins a virtual thread). */
@@ -169,7 +187,7 @@ public final class CachefilesFrontend implements AutoCloseable {
         }
         int fdNumber = fd.fd();
         ownFds.add(fdNumber);
-        CachefilesTarget target = new CachefilesTarget(fd, () -> ownFds.remove(fdNumber));
+        CachefilesTarget target = new CachefilesTarget(fd, space, () -> ownFds.remove(fdNumber));
         ObjectKey key = new ObjectKey(message.volumeKey(), message.cookieKey());
         core.open(key, target, new OpenReply() {
             @Override

@@ -7,8 +7,11 @@ import dev.ondemandd.daemon.core.SourceResolver;
 import dev.ondemandd.daemon.core.SourceRule;
 import dev.ondemandd.fetchers.FetcherRegistry;
 import dev.ondemandd.protocol.nativeio.FanotifyGroup;
+import dev.ondemandd.daemon.cache.CacheJanitor;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -18,12 +21,17 @@ import java.util.List;
  * group, in that order.
  */
 public final class FanotifyDaemon implements AutoCloseable {
+    /** How often the cache quota is enforced: fills grow the cache between passes. */
+    static final Duration QUOTA_INTERVAL = Duration.ofSeconds(30);
+
     private final Core core;
     private final FanotifyServer server;
+    private final CacheJanitor janitor;
 
-    private FanotifyDaemon(Core core, FanotifyServer server) {
+    private FanotifyDaemon(Core core, FanotifyServer server, CacheJanitor janitor) {
         this.core = core;
         this.server = server;
+        this.janitor = janitor;
     }
 
     /**
@@ -47,7 +55,10 @@ public final class FanotifyDaemon implements AutoCloseable {
             for (int i = 0; i < images.size(); i++) {
                 server.mount(server.prepare(i, images.get(i)));
             }
-            return new FanotifyDaemon(core, server);
+            CacheJanitor janitor = settings.cacheQuota() <= 0 ? null
+                    : new CacheJanitor(cacheDir, settings.cacheQuota(), server::withCacheFilesInUse, Clock.systemUTC())
+                            .start(QUOTA_INTERVAL);
+            return new FanotifyDaemon(core, server, janitor);
         } catch (IOException | RuntimeException e) {
             try {
                 if (server != null) {
@@ -77,6 +88,9 @@ public final class FanotifyDaemon implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        if (janitor != null) {
+            janitor.close();
+        }
         try {
             server.close();
         } finally {

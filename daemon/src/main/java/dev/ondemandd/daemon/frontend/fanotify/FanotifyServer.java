@@ -38,6 +38,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
 /**
@@ -490,6 +491,21 @@ public final class FanotifyServer implements AutoCloseable {
         } catch (IOException e) {
             LOG.log(Level.INFO, "readahead of " + target + " left at the kernel default: " + knob + ": " + e);
         }
+    }
+
+    /**
+     * Runs {@code action} with the cache files the prepared images use (their metadata images and blob cache
+     * files); no image is prepared or released meanwhile, so a cache quota never evicts a file being taken up.
+     */
+    public synchronized void withCacheFilesInUse(Consumer<Set<Path>> action) {
+        Set<Path> inUse = new HashSet<>();
+        for (PreparedImage image : prepared) {
+            inUse.add(image.metaFile().toAbsolutePath());
+            for (SparseBlob b : image.blobs()) {
+                inUse.add(b.path().toAbsolutePath());
+            }
+        }
+        action.accept(inUse);
     }
 
     /** Whether every image mounted is still mounted (an operator may unmount one by hand). */

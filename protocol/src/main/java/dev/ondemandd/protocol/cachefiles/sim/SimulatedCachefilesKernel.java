@@ -62,7 +62,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * request with EIO. Waits have timeouts so a daemon that never answers shows up as {@code Hung}, not as a stuck
  * test.
  *
- * <p>Not modelled: non-on-demand (cachefilesd) mode, culling, cache space limits.
+ * <p>The culling limits ({@code brun}, {@code bcull}, {@code bstop} and the f… ones) are parsed and ordered as the
+ * kernel does. Not modelled: non-on-demand (cachefilesd) mode, culling itself, refusing writes below
+ * {@code bstop}.
  */
 public final class SimulatedCachefilesKernel implements CachefilesDevice {
 
@@ -82,6 +84,9 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
     private Path cacheDir;
     private boolean bound;
     private boolean closed;
+    /** brun/bcull/bstop and frun/fcull/fstop in percent; the kernel's defaults (cachefiles_daemon_open). */
+    private final int[] blockLimits = {7, 5, 1};
+    private final int[] fileLimits = {7, 5, 1};
     private final TreeMap<Integer, Req> reqs = new TreeMap<>();
     private int reqIdNext;
     private int objectIdNext = 1;
@@ -238,13 +243,57 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
                 changed.signalAll();
                 return 0;
             }
+            case "brun", "bcull", "bstop", "frun", "fcull", "fstop" -> {
+                return cullLimit(name, args);
+            }
             // Known to the kernel, not modelled here: accepted so a daemon's setup does not fail on them.
-            case "brun", "bcull", "bstop", "frun", "fcull", "fstop", "debug", "secctx", "cull", "inuse" -> {
+            case "debug", "secctx", "cull", "inuse" -> {
                 return 0;
             }
             default -> {
                 return Errno.EOPNOTSUPP;
             }
+        }
+    }
+
+    /**
+     * cachefiles_daemon_{b,f}{run,cull,stop}(): {@code <N>%} (simple_strtoul, then exactly "%"), kept ordered
+     * against the limits already set (stop &lt; cull &lt; run &lt; 100), EINVAL otherwise.
+     */
+    private int cullLimit(String name, String args) {
+        if (args.isEmpty()) {
+            return Errno.EINVAL;
+        }
+        int digits = 0;
+        long value = 0;
+        while (digits < args.length() && Character.isDigit(args.charAt(digits))) {
+            value = Math.min(value * 10 + (args.charAt(digits) - '0'), Integer.MAX_VALUE);
+            digits++;
+        }
+        if (!args.substring(digits).equals("%")) {
+            return Errno.EINVAL;
+        }
+        int[] limits = name.charAt(0) == 'b' ? blockLimits : fileLimits;
+        int which = name.endsWith("run") ? 0 : name.endsWith("cull") ? 1 : 2;
+        boolean ordered = switch (which) {
+            case 0 -> value > limits[1] && value < 100;
+            case 1 -> value > limits[2] && value < limits[0];
+            default -> value < limits[1];
+        };
+        if (!ordered) {
+            return Errno.EINVAL;
+        }
+        limits[which] = (int) value;
+        return 0;
+    }
+
+    /** The culling limits set, in percent: block run, cull, stop. */
+    public int[] blockLimits() {
+        lock.lock();
+        try {
+            return blockLimits.clone();
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -254,6 +303,11 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
         }
         if (bound) {
             return Errno.EBUSY;
+        }
+        for (int[] limits : List.of(blockLimits, fileLimits)) {
+            if (limits[2] >= limits[1] || limits[1] >= limits[0] || limits[0] >= 100) {
+                return Errno.ERANGE;
+            }
         }
         if (args.isEmpty()) {
             return Errno.EOPNOTSUPP; // a plain cachefilesd cache: not what this simulation models
