@@ -22,6 +22,13 @@ public final class LruEviction {
     public record Entry(Path path, long bytes, long lastUsedMillis, boolean inUse) {
     }
 
+    /** {@code entries} least recently used first; ties by path, so the order is stable. */
+    public static List<Entry> leastRecentlyUsedFirst(List<Entry> entries) {
+        List<Entry> sorted = new ArrayList<>(entries);
+        sorted.sort(Comparator.comparingLong(Entry::lastUsedMillis).thenComparing(e -> e.path().toString()));
+        return sorted;
+    }
+
     /**
      * The idle entries to delete, least recently used first (ties by path, so the order is stable), until the
      * entries left hold at most {@code quota} bytes, or nothing idle is left.
@@ -31,8 +38,7 @@ public final class LruEviction {
         for (Entry e : entries) {
             total += e.bytes();
         }
-        List<Entry> idle = new ArrayList<>(entries.stream().filter(e -> !e.inUse()).toList());
-        idle.sort(Comparator.comparingLong(Entry::lastUsedMillis).thenComparing(e -> e.path().toString()));
+        List<Entry> idle = leastRecentlyUsedFirst(entries.stream().filter(e -> !e.inUse()).toList());
         List<Entry> evict = new ArrayList<>();
         for (Entry e : idle) {
             if (total <= quota) {

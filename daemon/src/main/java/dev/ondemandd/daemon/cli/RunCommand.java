@@ -1,5 +1,6 @@
 package dev.ondemandd.daemon.cli;
 
+import dev.ondemandd.daemon.cache.CachefilesCuller;
 import dev.ondemandd.daemon.config.CacheConfig;
 import dev.ondemandd.daemon.config.CachefilesConfig;
 import dev.ondemandd.daemon.control.ControlSettings;
@@ -46,6 +47,8 @@ final class RunCommand implements Callable<Integer> {
     private static final System.Logger LOG = System.getLogger(RunCommand.class.getName());
     /** How long the signal handler waits beyond the drain timeout for the shutdown to finish. */
     private static final long SHUTDOWN_MARGIN_SECONDS = 10;
+    /** How often the cachefiles quota is checked: fills grow the cache between passes. */
+    private static final java.time.Duration QUOTA_INTERVAL = java.time.Duration.ofSeconds(30);
     /** The device fd's name in systemd's fd store (FDNAME=, LISTEN_FDNAMES). */
     static final String FD_NAME = "cachefiles";
 
@@ -84,6 +87,7 @@ final class RunCommand implements Callable<Integer> {
             service.frontend().onEachIteration(ops.watchdog().register("cachefiles")::alive);
             SignalStop signal = SignalStop.install(
                     orBadInput(cfg::coreSettings).drainTimeout().toSeconds() + SHUTDOWN_MARGIN_SECONDS);
+            CachefilesCuller culler = null;
             try {
                 try {
                     if (held.isPresent()) {
@@ -99,6 +103,10 @@ final class RunCommand implements Callable<Integer> {
                     throw new CliException(ExitCode.CANNOT_SERVE, "binding the cache failed: " + e.getMessage()
                             + " (is another cache bound with this tag, or the dir on a filesystem without xattrs?)", e);
                 }
+                if (cachefiles.quotaBytes() > 0) {
+                    culler = new CachefilesCuller(device, Path.of(cachefiles.dir()), cachefiles.quotaBytes())
+                            .start(QUOTA_INTERVAL);
+                }
                 LOG.log(Level.INFO, "serving " + cachefiles.device() + " (dir " + cachefiles.dir() + ", tag "
                         + cachefiles.tag() + ")");
                 serving(ops, service.core()::stats, () -> {
@@ -111,6 +119,9 @@ final class RunCommand implements Callable<Integer> {
                 ops.stopping("stopping: answering in-flight requests and closing every object");
                 LOG.log(Level.INFO, "stopping: answering in-flight requests and closing every object");
             } finally {
+                if (culler != null) {
+                    culler.close();
+                }
                 service.close();
                 if (recorder != null) {
                     recorder.close();

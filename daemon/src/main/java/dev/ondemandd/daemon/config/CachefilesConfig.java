@@ -1,5 +1,6 @@
 package dev.ondemandd.daemon.config;
 
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import dev.ondemandd.daemon.cache.CullLimits;
 
 /**
@@ -13,8 +14,11 @@ import dev.ondemandd.daemon.cache.CullLimits;
  * @param bcull percent below which culling is due (default 5)
  * @param bstop percent below which the kernel refuses cache writes, so readers of data not cached yet get EIO
  *     instead of the disk filling up (default 1)
+ * @param quota bytes the cache's object files may hold on disk; above it, objects no mounted filesystem uses are
+ *     culled (the kernel's {@code inuse}/{@code cull}), least recently used first. Absent: no quota
  */
-public record CachefilesConfig(String dir, String tag, String device, Integer brun, Integer bcull, Integer bstop) {
+public record CachefilesConfig(String dir, String tag, String device, Integer brun, Integer bcull, Integer bstop,
+        @JsonDeserialize(using = SizeDeserializer.class) Long quota) {
 
     public static final String DEFAULT_DEVICE = "/dev/cachefiles";
     public static final String DEFAULT_TAG = "ondemandd";
@@ -39,7 +43,12 @@ public record CachefilesConfig(String dir, String tag, String device, Integer br
 
     /** With the kernel's default culling limits. */
     public CachefilesConfig(String dir, String tag, String device) {
-        this(dir, tag, device, null, null, null);
+        this(dir, tag, device, null, null, null, null);
+    }
+
+    /** The quota in bytes, 0 for none. */
+    public long quotaBytes() {
+        return quota == null ? 0 : quota;
     }
 
     /** The culling limits written before {@code bind}. */

@@ -49,6 +49,26 @@ public final class CachefilesCommands {
         return name + " " + percent + "%";
     }
 
+    /**
+     * {@code inuse <name>}: whether the file {@code name} in the writing thread's current directory (inside the
+     * cache) is in use — EBUSY when it is, success when it is not.
+     */
+    public static String inuse(String name) {
+        return command("inuse", fileName(name));
+    }
+
+    /** {@code cull <name>}: the kernel removes the idle object file {@code name} (current directory; EBUSY in use). */
+    public static String cull(String name) {
+        return command("cull", fileName(name));
+    }
+
+    private static String fileName(String name) {
+        if (name.indexOf('/') >= 0) {
+            throw new IllegalArgumentException("cull/inuse take a name in the current directory, not a path: " + name);
+        }
+        return name;
+    }
+
     /** The names of the culling limits. */
     public static final java.util.List<String> CULL_LIMITS = java.util.List.of("brun", "bcull", "bstop", "frun",
             "fcull", "fstop");

@@ -63,8 +63,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * test.
  *
  * <p>The culling limits ({@code brun}, {@code bcull}, {@code bstop} and the f… ones) are parsed and ordered as the
- * kernel does. Not modelled: non-on-demand (cachefilesd) mode, culling itself, refusing writes below
- * {@code bstop}.
+ * kernel does; {@code inuse} and {@code cull} name a file in the writing thread's current directory and refuse
+ * (EBUSY) one an object the filesystem holds uses. Not modelled: non-on-demand (cachefilesd) mode, refusing writes
+ * below {@code bstop}.
  */
 public final class SimulatedCachefilesKernel implements CachefilesDevice {
 
@@ -93,6 +94,9 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
     private final Map<Integer, SimObject> objectIds = new HashMap<>();
     private final Map<Integer, AnonFd> anonFds = new HashMap<>();
     private final Map<String, CacheFile> files = new HashMap<>();
+    /** Objects the filesystem holds (looked up and not withdrawn): their cache files are in use. */
+    private final java.util.Set<SimObject> live = new java.util.HashSet<>();
+    private long culled;
 
     private long opensSent;
     private long readsSent;
@@ -246,8 +250,11 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
             case "brun", "bcull", "bstop", "frun", "fcull", "fstop" -> {
                 return cullLimit(name, args);
             }
+            case "cull", "inuse" -> {
+                return cullOrInuse(name.equals("cull"), args);
+            }
             // Known to the kernel, not modelled here: accepted so a daemon's setup does not fail on them.
-            case "debug", "secctx", "cull", "inuse" -> {
+            case "debug", "secctx" -> {
                 return 0;
             }
             default -> {
@@ -285,6 +292,64 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
         }
         limits[which] = (int) value;
         return 0;
+    }
+
+    /**
+     * cachefiles_daemon_cull() / _inuse(): {@code <name>} of a file in the writing thread's current directory (no
+     * '/'; the cache must be bound). EBUSY while an object the filesystem holds uses it (the kernel's in-use mark);
+     * otherwise {@code inuse} answers 0 and {@code cull} deletes it. ENOENT when there is no such file.
+     */
+    private int cullOrInuse(boolean cull, String name) throws IOException {
+        if (name.isEmpty() || name.indexOf('/') >= 0) {
+            return Errno.EINVAL;
+        }
+        if (!bound) {
+            return Errno.EIO;
+        }
+        Path cwd;
+        try {
+            cwd = Files.readSymbolicLink(Path.of("/proc/thread-self/cwd"));
+        } catch (IOException e) {
+            return Errno.EIO;
+        }
+        if (!cwd.startsWith(cacheDir)) {
+            return Errno.EINVAL; // not inside the cache: cachefiles_lookup_for_cull finds nothing of its own
+        }
+        Path file = cwd.resolve(name);
+        if (!Files.isRegularFile(file)) {
+            return Errno.ENOENT;
+        }
+        for (SimObject o : live) {
+            if (o.file != null && o.file.path().equals(file)) {
+                return Errno.EBUSY;
+            }
+        }
+        if (cull) {
+            files.values().removeIf(f -> {
+                if (!f.path().equals(file)) {
+                    return false;
+                }
+                try {
+                    f.close();
+                } catch (ErrnoException e) {
+                    return true;
+                }
+                return true;
+            });
+            Files.delete(file);
+            culled++;
+        }
+        return 0;
+    }
+
+    /** Files {@code cull} deleted. */
+    public long culled() {
+        lock.lock();
+        try {
+            return culled;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** The culling limits set, in percent: block run, cull, stop. */
@@ -722,6 +787,7 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
                 return new OpenResult.Failed(Errno.EIO);
             }
             object = new SimObject(volumeKey, cookieKey);
+            live.add(object);
             req = enqueue(new Req(OP_OPEN, object, 0, 0, 0, null));
             opensSent++;
         } finally {
@@ -731,11 +797,17 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
         if (result == null) {
             return new OpenResult.Hung(timeout);
         }
-        if (result != 0) {
-            return new OpenResult.Failed(-result);
+        if (result == 0 && object.isOpen()) {
+            return new OpenResult.Opened(object, object.size);
+        }
+        lock.lock();
+        try {
+            live.remove(object); // the lookup failed: the filesystem holds no object
+        } finally {
+            lock.unlock();
         }
         // Completed without a copen (a READ_COMPLETE on the OPEN's msg_id): the lookup does not get an object.
-        return object.isOpen() ? new OpenResult.Opened(object, object.size) : new OpenResult.Failed(Errno.EIO);
+        return new OpenResult.Failed(result != 0 ? -result : Errno.EIO);
     }
 
     /** The cookie's cache file, opened when its first OPEN is read (after the bind, so the directory is known). */
@@ -810,6 +882,7 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
             if (object.state == SimObject.State.WITHDRAWN) {
                 return;
             }
+            live.remove(object);
             boolean closeSent = object.state == SimObject.State.OPEN && !closed;
             if (closeSent) {
                 enqueue(new Req(OP_CLOSE, object, 0, 0, 0, null));
@@ -853,6 +926,7 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
                 throw new IllegalStateException("the " + DEVICE + " is not bound");
             }
             SimObject object = new SimObject(volumeKey, cookieKey);
+            live.add(object);
             Req open = new Req(OP_OPEN, object, 0, 0, 0, null);
             installAnonFd(open);
             object.size = size;
