@@ -16,10 +16,13 @@ final class CachefilesTarget implements CacheTarget {
     private static final byte[] ZEROS = new byte[PAGE];
 
     private final ObjectFd fd;
+    private final Runnable onClose;
     private boolean closed;
 
-    CachefilesTarget(ObjectFd fd) {
+    /** @param onClose run once, after the fd is closed */
+    CachefilesTarget(ObjectFd fd, Runnable onClose) {
         this.fd = fd;
+        this.onClose = onClose;
     }
 
     /**
@@ -51,7 +54,11 @@ final class CachefilesTarget implements CacheTarget {
     public synchronized void close() throws IOException {
         if (!closed) {
             closed = true;
-            fd.close();
+            try {
+                fd.close();
+            } finally {
+                onClose.run();
+            }
         }
     }
 
