@@ -45,6 +45,9 @@ public final class Main implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
+        if (System.getProperty("java.util.logging.manager") == null) {
+            System.setProperty("java.util.logging.manager", LogSetup.KeepLoggingAtShutdown.class.getName());
+        }
         int code = execute(args);
         if (!shutdownHookRunning) {
             System.exit(code);

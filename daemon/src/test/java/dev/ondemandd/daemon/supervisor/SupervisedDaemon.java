@@ -124,11 +124,15 @@ final class SupervisedDaemon implements AutoCloseable {
 
     /** Kills whatever is left and unmounts every image, so a failed test leaves no mount behind. */
     @Override
-    public void close() throws IOException, InterruptedException {
+    public void close() throws IOException {
         if (supervisor.isAlive()) {
             supervisor.descendants().forEach(ProcessHandle::destroyForcibly);
             supervisor.destroyForcibly();
-            supervisor.waitFor(30, TimeUnit.SECONDS);
+            try {
+                supervisor.waitFor(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         List<IOException> errors = new ArrayList<>();
         for (LazyImages.Image image : images) {
