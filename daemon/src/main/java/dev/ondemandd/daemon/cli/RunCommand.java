@@ -131,7 +131,8 @@ final class RunCommand implements Callable<Integer> {
                         : recorder(recordTrace, TraceFormat.FANOTIFY_LAYOUT)) {
             return FanotifyServing.serve(FanotifyServing.resolve(sources, images), Path.of(cache.dir()),
                     sources.fetchers(), orBadInput(cfg::sourceRules),
-                    orBadInput(cfg::coreSettings), FanotifySettings.defaults(), listener(ops, recorder), false,
+                    orBadInput(cfg::coreSettings), FanotifySettings.shapedBy(orBadInput(cfg::coreSettings).fetch()),
+                    listener(ops, recorder), false,
                     (FanotifyDaemon daemon) -> {
                         String line = "serving " + images.size() + " image(s) through fanotify (cache " + cache.dir()
                                 + ")";
