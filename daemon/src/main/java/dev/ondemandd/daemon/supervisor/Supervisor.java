@@ -121,7 +121,8 @@ public final class Supervisor {
                 if (code >= 0) {
                     return code;
                 }
-                Duration delay = stopRequested ? Duration.ZERO : backoff.next(wasReadyAndReset());
+                // a stop still restarts (the worker unmounts before the group goes), but never in a tight loop
+                Duration delay = backoff.next(wasReadyAndReset());
                 restartAt = System.nanoTime() + delay.toNanos();
                 LOG.log(Level.WARNING, "supervise: restarting the worker in " + delay.toMillis() + " ms with "
                         + held.count() + " held fd(s): " + (held.isEmpty() ? "none" : held.names()));
@@ -140,7 +141,7 @@ public final class Supervisor {
                     LOG.log(Level.INFO, "supervise: stop requested and no worker running; done");
                     return EXIT_OK;
                 }
-                if (stopRequested || System.nanoTime() >= restartAt) {
+                if (System.nanoTime() >= restartAt) {
                     start(notifySocket, workerOom);
                 }
             } else if (stopRequested) {

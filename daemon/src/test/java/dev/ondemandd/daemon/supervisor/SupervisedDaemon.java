@@ -51,7 +51,10 @@ final class SupervisedDaemon implements AutoCloseable {
         Path config = Files.writeString(dir.resolve("config.json"), json.append("]}").toString());
         Path log = dir.resolve("supervise.log");
         String java = ProcessHandle.current().info().command().orElseThrow();
-        Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp",
+        // C1 only and the serial collector: the workers (which inherit these flags) start with less CPU on a
+        // loaded machine; the test measures failover, not throughput
+        Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-XX:TieredStopAtLevel=1",
+                "-XX:+UseSerialGC", "-cp",
                 System.getProperty("java.class.path"), Main.class.getName(), "supervise", "--restart-delay", "100ms",
                 "--runtime-dir", Files.createDirectories(dir.resolve("run")).toString(), "--", "run", "--config",
                 config.toString()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
