@@ -14,25 +14,8 @@ M=$W/mnt                # mountpoints (the guest's / is read-only host files)
 mkdir -p "$W/cache" "$W/src" "$M"
 cd /
 
+. "$(dirname "$0")/checks.sh"   # check, since, alive
 T0=$(date +%s.%N)
-since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
-FAILED=0
-# check NAME CMD... — runs CMD in this shell (it may start the daemon), prints the check line; CMD's output is
-# shown indented, its last line is the detail.
-check() {
-    local name="$1"; shift
-    local t rc; t=$(date +%s.%N)
-    "$@" >"$W/check.out" 2>&1; rc=$?
-    sed "s/^/  [$name] /" "$W/check.out"
-    local detail; detail="$(tail -1 "$W/check.out")"
-    if [ $rc -eq 0 ]; then echo "@@CHECK $name PASS $(since "$t") $detail"
-    else echo "@@CHECK $name FAIL $(since "$t") $detail"; FAILED=$((FAILED + 1)); fi
-    return $rc
-}
-alive() {   # alive PID — running and not a zombie waiting to be reaped
-    local state; state=$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null) || return 1
-    [ -n "$state" ] && [ "$state" != Z ]
-}
 tag_of() {   # tag_of IMAGE SLOT — the device slot's tag from the manifest
     python3 -c 'import json,sys; m=json.load(open(sys.argv[1]))
 print(next(i for i in m["images"] if i["name"]==sys.argv[2])["blobs"][int(sys.argv[3])]["tag"])' \

@@ -25,8 +25,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 @Tag("vm")
 class CachefilesKernelTest {
 
-    private static final Duration KERNEL_BUILD_TIMEOUT = Duration.ofMinutes(60);
-    private static final Duration BUILD_TIMEOUT = Duration.ofMinutes(15);
     private static final Duration VM_TIMEOUT = Duration.ofMinutes(20);
 
     private static GuestReport report;
@@ -40,12 +38,7 @@ class CachefilesKernelTest {
         Path jar = images.daemonJar();
         Map<String, String> env = Map.of("JAVA_HOME", System.getProperty("java.home"),
                 "VM_TIMEOUT", Long.toString(VM_TIMEOUT.toSeconds() - 30));
-        TestImages.Result kernel = images.run(KERNEL_BUILD_TIMEOUT, out.resolve("build-kernel.log"), env, line -> { },
-                false, images.script("build-kernel").toString());
-        images.run(BUILD_TIMEOUT, out.resolve("build-initramfs.log"), env, line -> { }, false,
-                images.script("build-initramfs").toString());
-        Path manifest = images.makeImages(out.resolve("images"), out.resolve("make-images.log"));
-        System.out.printf("kernel %s (%.0f s), images %s%n", kernel.printedPath(), seconds(kernel.elapsed()), manifest);
+        Path manifest = images.prepareVm(out, env);
         vm = images.run(VM_TIMEOUT, out.resolve("cachefiles-e2e.log"), env,
                 line -> {
                     if (line.startsWith("@@CHECK") || line.startsWith("vm-run")) {
@@ -70,12 +63,7 @@ class CachefilesKernelTest {
 
     /** Asserts that the guest ran the check and it passed; otherwise shows its output or the VM log's tail. */
     private static void assertPassed(String name) {
-        GuestReport.Check check = report.check(name).orElseGet(() -> fail(
-                "check '" + name + "' did not run in the VM (vm-run exit " + vm.exitCode() + "); log " + vm.log()
-                        + ":\n" + vm.tail(40)));
-        assertThat(check.passed())
-                .as("%s: %s%n%s", name, check.detail(), String.join("\n", report.output(name)))
-                .isTrue();
+        report.assertPassed(name, vm);
     }
 
     @Test
