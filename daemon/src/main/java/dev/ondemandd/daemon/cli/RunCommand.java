@@ -150,7 +150,7 @@ final class RunCommand implements Callable<Integer> {
                         // a drain is a stop: unmount, answer in-flight events, release the group
                         serving(ops, daemon.core()::stats, () -> Runtime.getRuntime().exit(ExitCode.OK),
                                 Map.of("fanotify", () -> daemon.server().stats()), line);
-                    });
+                    }, new SystemdFdHolder(ops.systemd(), ops.listenFds()));
         }
     }
 

@@ -44,16 +44,38 @@ public final class FanotifyDaemon implements AutoCloseable {
     public static FanotifyDaemon start(List<ImageSpec> images, Path cacheDir, FetcherRegistry fetchers,
             List<SourceRule> rules, CoreSettings coreSettings, FanotifySettings settings, CoreListener listener)
             throws IOException {
+        return start(images, cacheDir, fetchers, rules, coreSettings, settings, listener, FdHolder.none(), null);
+    }
+
+    /**
+     * As above, keeping the fanotify group (with its journal and the blobs' writers) in {@code holder}, so that
+     * a successor of this process takes them back: when the holder hands a group back at start, its images are
+     * still mounted and what the predecessor left pending is answered before anything else.
+     *
+     * @param runtimeDir where the journal file is created (unlinked at once; the holder's fd keeps it)
+     */
+    public static FanotifyDaemon start(List<ImageSpec> images, Path cacheDir, FetcherRegistry fetchers,
+            List<SourceRule> rules, CoreSettings coreSettings, FanotifySettings settings, CoreListener listener,
+            FdHolder holder, Path runtimeDir) throws IOException {
         List<SourceRule> all = new ArrayList<>(FanotifyServer.sourceRules(images));
         all.add(FanotifyServer.selfCheckRule(cacheDir));
         all.addAll(rules);
         Core core = new Core(coreSettings, new SourceResolver(all, fetchers), FanotifyServer.hidingSelfCheck(listener));
         FanotifyServer server = null;
         try {
-            server = new FanotifyServer(core, fetchers, FanotifyGroup.open(), cacheDir, settings);
-            server.selfCheck();
+            Failover failover = holder.enabled() ? Failover.start(holder, runtimeDir)
+                    : Failover.without(FanotifyGroup.open());
+            server = new FanotifyServer(core, fetchers, failover, cacheDir, settings);
+            if (!failover.adopted()) {
+                server.selfCheck();
+            }
+            List<PreparedImage> ready = new ArrayList<>();
             for (int i = 0; i < images.size(); i++) {
-                server.mount(server.prepare(i, images.get(i)));
+                ready.add(server.prepare(i, images.get(i)));
+            }
+            server.startServing();
+            for (PreparedImage image : ready) {
+                server.mountOrAdopt(image);
             }
             CacheJanitor janitor = settings.cacheQuota() <= 0 ? null
                     : new CacheJanitor(cacheDir, settings.cacheQuota(), server::withCacheFilesInUse, Clock.systemUTC())
