@@ -213,6 +213,6 @@ final class ReadTask implements Runnable {
     }
 
     private String describe() {
-        return "#" + object.id() + " " + object.key() + " " + offset + "+" + length;
+        return object.describe() + " " + offset + "+" + length;
     }
 }

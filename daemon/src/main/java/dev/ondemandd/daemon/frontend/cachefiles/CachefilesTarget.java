@@ -16,10 +16,18 @@ final class CachefilesTarget implements CacheTarget {
     private static final byte[] ZEROS = new byte[PAGE];
 
     private final ObjectFd fd;
+    private final int objectId;
     private boolean closed;
 
-    CachefilesTarget(ObjectFd fd) {
+    CachefilesTarget(ObjectFd fd, int objectId) {
         this.fd = fd;
+        this.objectId = objectId;
+    }
+
+    /** The kernel's id, as every log line about the object shows it (with the core's #id, see LogIds). */
+    @Override
+    public String label() {
+        return "object_id " + Integer.toUnsignedString(objectId);
     }
 
     /**
