@@ -54,7 +54,7 @@ class PeerCredentialsTest {
         Files.setPosixFilePermissions(world, PosixFilePermissions.fromString("rwxr-xr-x"));
         List<String> entries = new ArrayList<>();
         int i = 0;
-        for (Class<?> c : List.of(StatusCommand.class, StatusChild.class, CommandLine.class, AFUNIXSocket.class,
+        for (Class<?> c : List.of(StatusCommand.class, StatusChild.class, RequestChild.class, CommandLine.class, AFUNIXSocket.class,
                 NarMetadata.class, ObjectMapper.class, JsonParser.class, JsonAutoDetect.class)) {
             Path from = Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI());
             Path to = world.resolve("cp" + i++ + (Files.isDirectory(from) ? "" : ".jar"));
@@ -101,11 +101,17 @@ class PeerCredentialsTest {
 
     /** {@code ondemandd status --json} as nobody. */
     private static Run statusAsNobody(Path socket) throws Exception {
+        return asNobody(StatusChild.class, "--socket", socket.toString(), "--json");
+    }
+
+    /** {@code main} of a class of this package run as nobody. */
+    private static Run asNobody(Class<?> main, String... args) throws Exception {
         String java = ProcessHandle.current().info().command().orElseThrow();
-        Process p = new ProcessBuilder("/usr/bin/setpriv", "--reuid=" + NOBODY, "--regid=" + NOBODY,
+        List<String> command = new ArrayList<>(List.of("/usr/bin/setpriv", "--reuid=" + NOBODY, "--regid=" + NOBODY,
                 "--clear-groups", "--", java, "--enable-native-access=ALL-UNNAMED",
-                "-Djava.io.tmpdir=" + world.resolve("tmp"), "-cp", classpath,
-                StatusChild.class.getName(), "--socket", socket.toString(), "--json").start();
+                "-Djava.io.tmpdir=" + world.resolve("tmp"), "-cp", classpath, main.getName()));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).start();
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
         return new Run(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8),
                 new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
@@ -127,6 +133,28 @@ class PeerCredentialsTest {
             assertThat(run.exit()).as(run.err()).isEqualTo(1);
             assertThat(run.err()).contains("permission denied: uid 65534");
             assertThat(run.out()).isEmpty();
+        }
+    }
+
+    @Test
+    void anotherUidsMountUmountReloadAndDrainAreRefusedAndNeverRun() throws Exception {
+        Path socket = world.resolve("commands.sock");
+        List<String> ran = new java.util.concurrent.CopyOnWriteArrayList<>();
+        ControlCommand record = request -> {
+            ran.add(request.get("cmd").asText());
+            return null;
+        };
+        try (ControlServer server = ControlServer.start(new ControlSettings(socket, Set.of(12345L), Set.of()),
+                Map.of("mount", record, "umount", record, "reload", record, "drain", record))) {
+            for (String request : List.of(
+                    "{\"cmd\":\"mount\",\"meta\":\"file:///etc/shadow\",\"mountpoint\":\"/mnt\"}",
+                    "{\"cmd\":\"umount\",\"mountpoint\":\"/\"}", "{\"cmd\":\"reload\"}", "{\"cmd\":\"drain\"}")) {
+                Run run = asNobody(RequestChild.class, socket.toString(), request);
+
+                assertThat(run.exit()).as(request + ": " + run.err()).isEqualTo(1);
+                assertThat(run.err()).contains("permission denied: uid 65534");
+            }
+            assertThat(ran).as("no refused request ran").isEmpty();
         }
     }
 
