@@ -226,7 +226,8 @@ final class RunCommand implements Callable<Integer> {
 
     private static Map<String, Long> frontendStats(FrontendStats stats) {
         return Map.of("messages", stats.messages(), "malformed", stats.malformed(), "unknownObject",
-                stats.unknownObject(), "completeErrors", stats.completeErrors(), "copenErrors", stats.copenErrors());
+                stats.unknownObject(), "completeErrors", stats.completeErrors(), "copenErrors", stats.copenErrors(),
+                "orphansCompleted", stats.orphansCompleted());
     }
 
     static DaemonConfig load(Path file) throws CliException {

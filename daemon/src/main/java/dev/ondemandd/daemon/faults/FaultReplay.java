@@ -17,6 +17,7 @@ import dev.ondemandd.fetchers.FetcherRegistry;
 import dev.ondemandd.fetchers.decorators.DigestVerifyingFetcher;
 import dev.ondemandd.fetchers.decorators.FetchMetrics;
 import dev.ondemandd.fetchers.file.FileFetcher;
+import dev.ondemandd.protocol.cachefiles.sim.ReadResult;
 import dev.ondemandd.protocol.cachefiles.sim.SimStats;
 import dev.ondemandd.protocol.cachefiles.sim.SimulatedCachefilesKernel;
 import java.io.IOException;
@@ -60,7 +61,8 @@ public final class FaultReplay {
      * @param outstanding kernel requests still unanswered after the trace
      * @param hung OPENs or READs nobody answered in time
      * @param slowestReadNanos the longest any READ waited for its answer
-     * @param unknownObjectReads READs the daemon dropped because their object id was unknown
+     * @param unknownObjectReads READs whose object id the daemon did not know (each completed through the orphaned
+     *     anonymous fd that owns it, or counted as a problem)
      * @param cacheFiles cache files checked
      * @param bytesVerified bytes of cache files compared with the sources
      * @param wrongBytes bytes of cache files that differ from the sources
@@ -85,7 +87,7 @@ public final class FaultReplay {
 
         public String summary() {
             return String.format(Locale.ROOT, "%s: faults fired [%s]; %d reads, %d failed (EIO), %d mismatches;"
-                            + " slowest read %.3f s; %d hung; %d requests left unanswered (%d for unknown objects);"
+                            + " slowest read %.3f s; %d hung; %d requests left unanswered (%d READs of unknown objects);"
                             + " %d cache files, %d bytes verified, %d wrong; serving afterwards: %s",
                     held() ? "HELD" : "BROKEN", String.join(", ", fired), replay.reads(), replay.failures(),
                     replay.mismatches(), slowestReadNanos / 1e9, hung, outstanding, unknownObjectReads, cacheFiles,
@@ -133,8 +135,13 @@ public final class FaultReplay {
                 }
                 report = new ReplayEngine(reader, checking, 0, observer).run(trace);
                 servingAfter = stillServes(reader, trace, checking, problems);
-                stats = settled(kernel, service.frontend().stats());
+                stats = settled(kernel);
                 frontend = service.frontend().stats();
+                for (ReadResult orphan : reader.orphanReadResults()) {
+                    if (orphan instanceof ReadResult.Hung) {
+                        problems.add("unknown-object-read: the orphaned object's reader got no answer");
+                    }
+                }
             } finally {
                 service.close();
             }
@@ -143,11 +150,10 @@ public final class FaultReplay {
                     ? kernel.cacheDirectory() : root.resolve("cache"), checking);
             problems.addAll(cache.problems());
             long unknown = frontend.unknownObject();
-            // A READ for an object the daemon never opened has no fd to be completed on (see docs/faults.md):
-            // it stays queued until the device closes, which fails it with EIO. Anything else left is a bug.
-            if (stats.outstanding() > unknown) {
+            if (stats.outstanding() > 0) {
                 problems.add("kernel: " + stats.outstanding() + " requests unanswered after the trace ("
-                        + unknown + " for unknown objects)");
+                        + unknown + " READs of unknown objects, " + frontend.orphansCompleted()
+                        + " completed through orphaned fds)");
             }
             return new Report(report, injector.fired(), unmatched, servingAfter, stats.outstanding(),
                     stats.readsHung(), reader.slowestReadNanos(), unknown, cache.files(), cache.bytesVerified(),
@@ -204,11 +210,10 @@ public final class FaultReplay {
      * The kernel's counters once the daemon has read what the trace's last CLOSEs queued (bounded by
      * {@link #SETTLE}): a request still there after that was never answered.
      */
-    private static SimStats settled(SimulatedCachefilesKernel kernel, FrontendStats frontend)
-            throws InterruptedException {
+    private static SimStats settled(SimulatedCachefilesKernel kernel) throws InterruptedException {
         long until = System.nanoTime() + SETTLE.toNanos();
         SimStats stats = kernel.stats();
-        while (stats.outstanding() > frontend.unknownObject() && System.nanoTime() < until) {
+        while (stats.outstanding() > 0 && System.nanoTime() < until) {
             Thread.sleep(10);
             stats = kernel.stats();
         }

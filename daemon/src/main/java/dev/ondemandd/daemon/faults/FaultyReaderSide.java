@@ -19,13 +19,16 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class FaultyReaderSide implements ReaderSide {
 
-    /** The object id an {@code unknown-object-read} names: never handed out (ids are allocated from 1 upwards). */
-    static final int UNKNOWN_OBJECT_ID = Integer.MAX_VALUE - 7;
+    /** The cookie of the object an {@code unknown-object-read} reads: one whose OPEN the daemon never saw. */
+    static final byte[] ORPHAN_COOKIE = "ondemandd-faults/orphan".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    private static final long ORPHAN_SIZE = 4096;
 
     private final SimulatedCachefilesKernel kernel;
     private final Duration wait;
     private final FaultInjector injector;
     private final AtomicLong slowestReadNanos = new AtomicLong();
+    private final java.util.List<java.util.concurrent.CompletableFuture<ReadResult>> orphanReads =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
 
     FaultyReaderSide(SimulatedCachefilesKernel kernel, Duration wait, FaultInjector injector) {
         this.kernel = kernel;
@@ -36,6 +39,22 @@ final class FaultyReaderSide implements ReaderSide {
     /** The longest any READ took to be answered (data or error). */
     long slowestReadNanos() {
         return slowestReadNanos.get();
+    }
+
+    /**
+     * What each read of an orphaned object (see {@code unknown-object-read}) got, waiting for each up to the
+     * reader's wait: an answer of any kind (EIO is expected: nothing was fetched) or {@link ReadResult.Hung}.
+     */
+    java.util.List<ReadResult> orphanReadResults() throws InterruptedException {
+        java.util.List<ReadResult> results = new java.util.ArrayList<>();
+        for (var f : orphanReads) {
+            try {
+                results.add(f.get(wait.toMillis() + 1000, java.util.concurrent.TimeUnit.MILLISECONDS));
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                results.add(new ReadResult.Hung(wait));
+            }
+        }
+        return results;
     }
 
     @Override
@@ -105,8 +124,18 @@ final class FaultyReaderSide implements ReaderSide {
                 }
                 case DUPLICATE_READ -> kernel.injectRead(target, readOffset, readLength);
                 case RESTORE_MID_FETCH -> kernel.command("restore");
-                case UNKNOWN_OBJECT_READ -> kernel.injectReadForUnknownObject(UNKNOWN_OBJECT_ID, readOffset,
-                        readLength);
+                case UNKNOWN_OBJECT_READ -> {
+                    SimObject orphan = kernel.injectOrphan(volume, ORPHAN_COOKIE, ORPHAN_SIZE);
+                    var result = new java.util.concurrent.CompletableFuture<ReadResult>();
+                    orphanReads.add(result);
+                    Thread.ofVirtual().name("fault-orphan-reader").start(() -> {
+                        try {
+                            result.complete(kernel.read(orphan, 0, ORPHAN_SIZE, wait));
+                        } catch (IOException | RuntimeException e) {
+                            result.completeExceptionally(e);
+                        }
+                    });
+                }
                 default -> throw new IllegalStateException("not a kernel fault during a fetch: " + kind);
             }
         }

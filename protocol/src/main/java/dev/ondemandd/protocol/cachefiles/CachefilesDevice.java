@@ -2,6 +2,7 @@ package dev.ondemandd.protocol.cachefiles;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.List;
 
 /**
  * The daemon's side of /dev/cachefiles: the kernel's device or the simulated kernel.
@@ -33,6 +34,14 @@ public interface CachefilesDevice extends AutoCloseable {
 
     /** Takes ownership of the anonymous fd an OPEN handed over. */
     ObjectFd adopt(int fd) throws IOException;
+
+    /**
+     * The fd numbers of this device's anonymous fds open in this process, whether the daemon knows their objects
+     * or not (for completing a READ of an object whose OPEN it never saw: only the object's own fd can).
+     */
+    default List<Integer> anonymousFds() throws IOException {
+        return List.of();
+    }
 
     /** The raw device fd, for handing to a holder (systemd's fd store, the supervisor); -1 when simulated. */
     default int rawFd() {

@@ -7,6 +7,10 @@ import dev.ondemandd.protocol.nativeio.Posix;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The kernel's /dev/cachefiles. Opened O_RDWR|O_CLOEXEC; the kernel allows one open at a time (a second gets
@@ -19,6 +23,10 @@ public final class KernelCachefilesDevice implements CachefilesDevice {
 
     /** Where the cachefiles misc device lives. */
     public static final String DEVICE_PATH = "/dev/cachefiles";
+
+    /** What /proc/self/fd links an anonymous fd of an OPEN to (anon_inode_getfile("[cachefiles]", …)). */
+    static final String ANON_FD_LINK = "anon_inode:[cachefiles]";
+    private static final Path PROC_SELF_FD = Path.of("/proc/self/fd");
 
     private static final ThreadLocal<ByteBuffer> COMMAND_BUFFER =
             ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(CachefilesConstants.COMMAND_MAX_BYTES));
@@ -97,6 +105,24 @@ public final class KernelCachefilesDevice implements CachefilesDevice {
     @Override
     public ObjectFd adopt(int fd) throws IOException {
         return new KernelObjectFd(NativeFile.adopt(fd, "cachefiles anon fd"));
+    }
+
+    /** Scans /proc/self/fd for links to {@value #ANON_FD_LINK}. */
+    @Override
+    public List<Integer> anonymousFds() throws IOException {
+        List<Integer> fds = new ArrayList<>();
+        try (var entries = Files.newDirectoryStream(PROC_SELF_FD)) {
+            for (Path entry : entries) {
+                try {
+                    if (ANON_FD_LINK.equals(Files.readSymbolicLink(entry).toString())) {
+                        fds.add(Integer.parseInt(entry.getFileName().toString()));
+                    }
+                } catch (IOException | NumberFormatException e) {
+                    continue; // closed meanwhile, or the directory stream's own fd
+                }
+            }
+        }
+        return fds;
     }
 
     @Override

@@ -18,7 +18,10 @@ import dev.ondemandd.protocol.cachefiles.OpenMessage;
 import dev.ondemandd.protocol.cachefiles.ReadMessage;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
+import dev.ondemandd.protocol.nativeio.Errno;
+import dev.ondemandd.protocol.nativeio.ErrnoException;
 import java.nio.ByteBuffer;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -40,6 +43,8 @@ public final class CachefilesFrontend implements AutoCloseable {
     private final CachefilesDevice device;
     private final Core core;
     private final ConcurrentHashMap<Integer, Bound> objects = new ConcurrentHashMap<>();
+    /** The anonymous fds this frontend adopted and has not closed yet (the core may still write through them). */
+    private final Set<Integer> ownFds = ConcurrentHashMap.newKeySet();
     private final Object commandLock = new Object();
     private final FrontendStats stats = new FrontendStats();
     private volatile boolean running;
@@ -163,7 +168,9 @@ public final class CachefilesFrontend implements AutoCloseable {
             copen(message.msgId(), -EIO);
             return;
         }
-        CachefilesTarget target = new CachefilesTarget(fd, message.objectId());
+        int fdNumber = fd.fd();
+        ownFds.add(fdNumber);
+        CachefilesTarget target = new CachefilesTarget(fd, message.objectId(), () -> ownFds.remove(fdNumber));
         ObjectKey key = new ObjectKey(message.volumeKey(), message.cookieKey());
         core.open(key, target, new OpenReply() {
             @Override
@@ -211,11 +218,50 @@ public final class CachefilesFrontend implements AutoCloseable {
         Bound bound = objects.get(message.objectId());
         if (bound == null) {
             stats.unknownObject.increment();
-            LOG.log(Level.WARNING, "READ msg " + message.msgId() + " for unknown object_id " + message.objectId()
-                    + ": no fd to complete it on; dropped");
+            completeThroughOrphan(message.msgId(), message.objectId());
             return;
         }
         bound.handle().read(message.offset(), message.length(), new Completion(bound.target(), message.msgId()));
+    }
+
+    /**
+     * A READ of an object whose OPEN this daemon never saw: its anonymous fd, the only one READ_COMPLETE accepts
+     * it through (Linux 6.10+; older kernels take any), can only be one this process holds without knowing it —
+     * inherited from a previous daemon, or left by a lost map. Each such orphan is tried; the one that takes the
+     * READ_COMPLETE wakes the reader (the range is still a hole: EIO) and is closed, so the kernel re-opens the
+     * object on its next READ and this daemon serves it from then on. With no orphan that takes it, the READ waits
+     * in the kernel until its object is withdrawn (umount) or the device is closed; the log line says so.
+     */
+    private void completeThroughOrphan(int msgId, int objectId) {
+        try {
+            for (int fd : device.anonymousFds()) {
+                if (ownFds.contains(fd)) {
+                    continue;
+                }
+                ObjectFd orphan = device.adopt(fd);
+                try {
+                    orphan.readComplete(msgId);
+                } catch (ErrnoException e) {
+                    if (e.errno() == Errno.EINVAL) {
+                        continue; // another object's fd: leave it as it is
+                    }
+                    throw e;
+                }
+                orphan.close();
+                stats.orphansCompleted.increment();
+                LOG.log(Level.WARNING, "READ msg " + msgId + " for unknown object_id " + objectId + " completed"
+                        + " through orphaned anon fd " + fd + " (the reader gets EIO); fd closed, so the kernel"
+                        + " re-opens the object on its next read");
+                return;
+            }
+        } catch (IOException e) {
+            LOG.log(Level.ERROR, "READ msg " + msgId + " for unknown object_id " + objectId + ": looking for its"
+                    + " anon fd failed: " + e.getMessage());
+            return;
+        }
+        LOG.log(Level.ERROR, "READ msg " + msgId + " for unknown object_id " + objectId + ": no anon fd of this"
+                + " process completes it; its reader waits until the object is withdrawn (umount) or the cache is"
+                + " unbound (stop ondemandd and whatever holds /dev/cachefiles)");
     }
 
     private void close(CloseMessage message) {
@@ -247,6 +293,7 @@ public final class CachefilesFrontend implements AutoCloseable {
                 Bound bound = objects.get(e.objectId());
                 if (bound == null) {
                     stats.unknownObject.increment();
+                    completeThroughOrphan(e.msgId(), e.objectId());
                 } else {
                     new Completion(bound.target(), e.msgId()).complete();
                 }

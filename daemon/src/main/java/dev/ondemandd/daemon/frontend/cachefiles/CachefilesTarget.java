@@ -17,11 +17,14 @@ final class CachefilesTarget implements CacheTarget {
 
     private final ObjectFd fd;
     private final int objectId;
+    private final Runnable onClose;
     private boolean closed;
 
-    CachefilesTarget(ObjectFd fd, int objectId) {
+    /** @param onClose run once, after the fd is closed */
+    CachefilesTarget(ObjectFd fd, int objectId, Runnable onClose) {
         this.fd = fd;
         this.objectId = objectId;
+        this.onClose = onClose;
     }
 
     /** The kernel's id, as every log line about the object shows it (with the core's #id, see LogIds). */
@@ -59,7 +62,11 @@ final class CachefilesTarget implements CacheTarget {
     public synchronized void close() throws IOException {
         if (!closed) {
             closed = true;
-            fd.close();
+            try {
+                fd.close();
+            } finally {
+                onClose.run();
+            }
         }
     }
 

@@ -8,6 +8,7 @@ public final class FrontendStats {
     final LongAdder messages = new LongAdder();
     final LongAdder malformed = new LongAdder();
     final LongAdder unknownObject = new LongAdder();
+    final LongAdder orphansCompleted = new LongAdder();
     final LongAdder completeErrors = new LongAdder();
     final LongAdder copenErrors = new LongAdder();
 
@@ -21,9 +22,14 @@ public final class FrontendStats {
         return malformed.sum();
     }
 
-    /** READs and CLOSEs for an object id this daemon does not know; nothing can answer them. */
+    /** READs and CLOSEs for an object id this daemon does not know. */
     public long unknownObject() {
         return unknownObject.sum();
+    }
+
+    /** READs of an unknown object completed through an orphaned anonymous fd of this process (then closed). */
+    public long orphansCompleted() {
+        return orphansCompleted.sum();
     }
 
     /** READ_COMPLETE ioctls that failed. */

@@ -51,11 +51,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * kernel's xarray); object_ids are allocated cyclically in [1, INT_MAX] on every OPEN read. Each OPEN hands over a
  * real fd, a new one each time, to the object's sparse cache file under the {@code dir}; {@link #adopt} wraps it.
  * Writes through it need a page-aligned offset (ENOBUFS otherwise, as __cachefiles_prepare_write says);
- * READ_COMPLETE takes any outstanding msg_id (EINVAL if none), as cachefiles_ondemand_fd_ioctl does.
+ * READ_COMPLETE takes only an outstanding READ of the fd's own object (EINVAL otherwise), as
+ * cachefiles_ondemand_fd_ioctl does since Linux 6.10.
  *
  * <p>Filesystem side: {@link #open} sends an OPEN and waits for copen, {@link #read} returns filled ranges
  * without a request and otherwise sends a READ, waits for READ_COMPLETE and re-checks the range (a hole left
- * gives EIO), {@link #close(SimObject)} sends CLOSE. A READ for an object whose fd the daemon closed makes the
+ * gives EIO), {@link #close(SimObject)} sends CLOSE and, once the daemon has it, fails the object's other requests
+ * with EIO (cachefiles_ondemand_clean_object). A READ for an object whose fd the daemon closed makes the
  * next daemon read() send a fresh OPEN first (the kernel's re-open). Closing the device fails every outstanding
  * request with EIO. Waits have timeouts so a daemon that never answers shows up as {@code Hung}, not as a stuck
  * test.
@@ -362,6 +364,9 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
             if (req.raw != null || req.opcode == OP_CLOSE) {
                 reqs.remove(req.msgId); // CLOSE has no reply; injected raw bytes have none either
                 req.done.complete(0);
+                if (req.opcode == OP_CLOSE && req.raw == null) {
+                    flushRequestsOf(req.object);
+                }
             }
             return length;
         } finally {
@@ -395,7 +400,7 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
             }
             fd = req.object.file.openAnonFd();
         } catch (ErrnoException e) {
-            reqs.remove(req.msgId);
+            reqs.remove(req.msgId, req);
             failOpen(req, e.errno());
             throw e;
         }
@@ -595,11 +600,13 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
                 if (fdClosed) {
                     throw new ErrnoException("ioctl", "closed anonymous fd " + fd, Errno.EBADF);
                 }
-                Req req = closed ? null : reqs.remove(msgId);
-                if (req == null) {
+                Req req = closed ? null : reqs.get(msgId);
+                if (req == null || req.opcode != OP_READ || req.object != object) {
                     throw new ErrnoException("ioctl(CACHEFILES_IOC_READ_COMPLETE)",
-                            "msg_id " + Integer.toUnsignedString(msgId) + " is not outstanding", Errno.EINVAL);
+                            "msg_id " + Integer.toUnsignedString(msgId) + " is no outstanding READ of this fd's object",
+                            Errno.EINVAL);
                 }
+                reqs.remove(msgId);
                 req.done.complete(0);
             } finally {
                 lock.unlock();
@@ -620,13 +627,16 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
                 if (object.objectId == objectId && object.state != SimObject.State.WITHDRAWN) {
                     object.state = SimObject.State.CLOSE;
                 }
-                reqs.values().removeIf(r -> {
+                boolean closeFlushed = reqs.values().removeIf(r -> {
                     boolean flush = r.isNew && r.opcode == OP_CLOSE && r.object == object;
                     if (flush) {
                         r.done.complete(0);
                     }
                     return flush;
                 });
+                if (closeFlushed) {
+                    flushRequestsOf(object); // the withdrawal's CLOSE returned: clean_object goes on
+                }
                 changed.signalAll();
             } finally {
                 lock.unlock();
@@ -746,11 +756,15 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
             if (object.state == SimObject.State.WITHDRAWN) {
                 return;
             }
-            if (object.state == SimObject.State.OPEN && !closed) {
+            boolean closeSent = object.state == SimObject.State.OPEN && !closed;
+            if (closeSent) {
                 enqueue(new Req(OP_CLOSE, object, 0, 0, 0, null));
                 closesSent++;
             }
             object.state = SimObject.State.WITHDRAWN;
+            if (!closeSent) {
+                flushRequestsOf(object);
+            }
         } finally {
             lock.unlock();
         }
@@ -764,9 +778,47 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
         return injectReq(new Req(OP_READ, object, offset, length, 0, null));
     }
 
-    /** Queues a READ for an object_id the daemon never saw. @return its msg_id */
+    /**
+     * Queues a READ for an object_id the daemon never saw. No real kernel sends one (every READ names an object
+     * whose anonymous fd is open, else it re-opens the object first): this tests a daemon's decoding only.
+     * @return its msg_id
+     */
     public int injectReadForUnknownObject(int objectId, long offset, long length) {
         return injectReq(new Req(OP_READ, null, offset, length, objectId, null));
+    }
+
+    /**
+     * Makes an object the daemon holds the anonymous fd of but never saw the OPEN of — as a daemon that inherited
+     * fds from a previous one (an fd store) or lost its map would — open at {@code size} bytes: its fd is
+     * installed in this process, and READs of it carry an object_id the daemon does not know.
+     */
+    public SimObject injectOrphan(String volumeKey, byte[] cookieKey, long size) throws IOException {
+        lock.lock();
+        try {
+            if (!bound || closed) {
+                throw new IllegalStateException("the " + DEVICE + " is not bound");
+            }
+            SimObject object = new SimObject(volumeKey, cookieKey);
+            Req open = new Req(OP_OPEN, object, 0, 0, 0, null);
+            installAnonFd(open);
+            object.size = size;
+            object.file.ensureSize(size);
+            object.state = SimObject.State.OPEN;
+            return object;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The anonymous fds of this device open in the process (the daemon's, whether it knows them or not). */
+    @Override
+    public List<Integer> anonymousFds() {
+        lock.lock();
+        try {
+            return List.copyOf(anonFds.keySet());
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Queues raw bytes read() hands out verbatim (malformed messages); they expect no answer. @return the slot */
@@ -787,6 +839,24 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
     }
 
     // ---------------------------------------------------------------------------------------------------------
+
+    /**
+     * cachefiles_ondemand_clean_object() after its CLOSE (Linux 6.10+): every request still queued for a withdrawn
+     * object fails with EIO, so nothing of it can be left waiting. Under the lock.
+     */
+    private void flushRequestsOf(SimObject object) {
+        if (object == null) {
+            return;
+        }
+        reqs.values().removeIf(r -> {
+            if (r.object != object || r.raw != null) {
+                return false;
+            }
+            r.done.complete(-Errno.EIO);
+            return true;
+        });
+        changed.signalAll();
+    }
 
     /** Queues a request at the lowest free msg_id, as the kernel's xarray allocation does. Under the lock. */
     private Req enqueue(Req req) {

@@ -475,13 +475,52 @@ class SimulatedCachefilesKernelTest {
         }
 
         @Test
-        void aReadForAnUnknownObjectCarriesItsObjectIdAndCanBeCompleted() throws Exception {
+        void aReadForAnUnknownObjectCarriesItsObjectIdAndAnotherObjectsFdCannotCompleteIt() throws Exception {
             bind();
             Opened o = open(IMAGE, PAGE);
             int id = kernel.injectReadForUnknownObject(999, 0, PAGE);
             ReadMessage read = (ReadMessage) next();
             assertThat(read.objectId()).isEqualTo(999);
-            o.fd().readComplete(id); // READ_COMPLETE takes any outstanding msg_id, as the kernel's ioctl does
+            // Linux 6.10+: READ_COMPLETE takes only a READ of the fd's own object.
+            assertErrno(() -> o.fd().readComplete(id), Errno.EINVAL);
+            assertThat(kernel.stats().outstanding()).isEqualTo(1);
+        }
+
+        @Test
+        void anOrphanedObjectsReadIsCompletedOnlyThroughItsOwnFdWhichTheProcessHolds() throws Exception {
+            bind();
+            Opened known = open(IMAGE, PAGE);
+            SimObject orphan = kernel.injectOrphan(VOLUME, "orphan".getBytes(StandardCharsets.US_ASCII), PAGE);
+            assertThat(kernel.anonymousFds()).hasSize(2).contains(known.message().fd());
+            int orphanFd = kernel.anonymousFds().stream().filter(fd -> fd != known.message().fd()).findFirst()
+                    .orElseThrow();
+            Future<ReadResult> reader = async(() -> kernel.read(orphan, 0, PAGE, WAIT));
+            ReadMessage read = (ReadMessage) next();
+            assertThat(read.objectId()).isEqualTo(orphan.objectId()).isNotEqualTo(known.message().objectId());
+
+            assertErrno(() -> known.fd().readComplete(read.msgId()), Errno.EINVAL);
+            kernel.adopt(orphanFd).readComplete(read.msgId());
+
+            assertThat(reader.get(5, TimeUnit.SECONDS)).isInstanceOfSatisfying(ReadResult.Failed.class,
+                    f -> assertThat(f.errno()).as("a hole left is the reader's EIO").isEqualTo(Errno.EIO));
+            assertThat(kernel.stats().outstanding()).isZero();
+        }
+
+        @Test
+        void withdrawingAnObjectFailsItsQueuedReadsOnceTheDaemonHasTheClose() throws Exception {
+            bind();
+            Opened o = open(IMAGE, 2L * PAGE);
+            Future<ReadResult> reader = async(() -> kernel.read(o.object(), 0, PAGE, WAIT));
+            next();
+            kernel.injectRead(o.object(), PAGE, PAGE);
+            kernel.close(o.object());
+            assertThat(kernel.stats().outstanding()).isEqualTo(3);
+            // The daemon reads the duplicate READ or the CLOSE first; once the CLOSE is out, clean_object fails the rest.
+            while (!(next() instanceof CloseMessage)) {
+                continue;
+            }
+            assertThat(reader.get(5, TimeUnit.SECONDS)).isInstanceOfSatisfying(ReadResult.Failed.class,
+                    f -> assertThat(f.errno()).isEqualTo(Errno.EIO));
             assertThat(kernel.stats().outstanding()).isZero();
         }
 
