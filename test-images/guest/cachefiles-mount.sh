@@ -13,10 +13,11 @@ SOCKET=/run/ondemandd/control.sock
 mkdir -p "$W/cache" "$M"
 cd /
 . "$(dirname "$(realpath "$0")")/daemon-checks.sh"
-# the CLI as an operator runs it (a command `timeout` can run); C1 only and the serial GC under TCG
+# The CLI as an operator runs it (a command `timeout` can run). Under TCG a JVM start costs tens of seconds: C1
+# only, the serial GC, and a class-data archive the first run writes and the later ones map (about half the time).
 mkdir -p "$W/bin"
-printf '#!/bin/sh\nexec "%s" %s -jar "%s" "$@"\n' "$JAVA" "${VMTEST_JAVA_OPTS:--XX:TieredStopAtLevel=1 -XX:+UseSerialGC}" \
-    "$JAR" >"$W/bin/ondemandd"
+printf '#!/bin/sh\nexec "%s" %s -XX:+AutoCreateSharedArchive -XX:SharedArchiveFile=%s -jar "%s" "$@"\n' "$JAVA" \
+    "${VMTEST_JAVA_OPTS:--XX:TieredStopAtLevel=1 -XX:+UseSerialGC}" "$W/cli.jsa" "$JAR" >"$W/bin/ondemandd"
 chmod +x "$W/bin/ondemandd"
 PATH="$W/bin:$PATH"
 
@@ -125,7 +126,23 @@ remount_from_cache() {   # the same image again: found in the cache under its de
 }
 check remount-after-umount remount_from_cache
 
-check daemon-stops-cleanly stop_daemon
+drain() {   # the control socket's drain: the daemon answers, stops serving and exits 0
+    local reply
+    reply=$(python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX); s.settimeout(120); s.connect(sys.argv[1])
+s.sendall(b"{\"cmd\":\"drain\"}\n"); print(s.makefile().readline().strip())' "$SOCKET") \
+        || { echo "no answer to drain"; return 1; }
+    echo "drain answered $reply"
+    case "$reply" in *'"ok":true'*) ;; *) echo "drain refused: $reply"; return 1 ;; esac
+    local end=$(( $(date +%s) + 120 ))
+    while alive "$DPID" && [ "$(date +%s)" -lt "$end" ]; do sleep 0.2; done
+    alive "$DPID" && { echo "daemon still runs 120 s after drain"; kill -KILL "$DPID"; return 1; }
+    wait "$DPID"; local rc=$?
+    [ $rc -eq 0 ] || { echo "daemon exited with status $rc after drain"; return 1; }
+    [ -e "$SOCKET" ] && { echo "the control socket is left behind"; return 1; }
+    echo "drained: the daemon exited 0 and removed its socket"
+}
+check drain-stops-daemon drain
 
 dump() {
     [ -f "$3" ] || return 0

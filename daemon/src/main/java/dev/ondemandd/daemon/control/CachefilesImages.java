@@ -94,9 +94,9 @@ public final class CachefilesImages implements ImageMounter {
             Mounts.mountErofsOnDemand(target, options.toString());
         } catch (ErrnoException e) {
             sources.remove(target.toString());
-            throw new ControlException("mount: " + e.getMessage()
-                    + (e.errno() == ErrnoException.ENOENT || e.errno() == ErrnoException.EINVAL
-                            ? " (the daemon's log says which OPEN failed)" : ""));
+            // the kernel reports a failed OPEN of the image or a blob as EIO (or ENOENT, EINVAL): the log says which
+            throw new ControlException("mount: " + e.getMessage() + (e.errno() == ErrnoException.EBUSY ? ""
+                    : " (the daemon's log says which OPEN failed, if one did)"));
         }
         Image image = new Image(target.toString(), request.meta().toString(),
                 request.blobs().stream().map(URI::toString).toList(), fsid, request.domainId());
