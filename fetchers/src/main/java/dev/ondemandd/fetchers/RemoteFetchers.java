@@ -42,7 +42,7 @@ public final class RemoteFetchers {
             default -> throw new FetchException("no remote fetcher for URL scheme '" + scheme + "'",
                     FetchException.EINVAL, false);
         };
-        return Decorators.standard(raw, source, options.retry(), metrics);
+        return Decorators.standard(raw, source, options, metrics);
     }
 
     /**

@@ -20,6 +20,8 @@ import java.util.Objects;
  * @param requestTimeout time for one request, from sending it to the body's last byte
  * @param maxConcurrency requests in flight to this source at most
  * @param retry how failed fetches are retried
+ * @param verifyWholeBlob fetch each blob that has a sha256 digest whole into a staging file and check it before
+ *     serving any byte of it (lazy range fetches otherwise: a range cannot be checked against a whole-blob digest)
  */
 public record SourceOptions(
         boolean plainHttp,
@@ -31,7 +33,8 @@ public record SourceOptions(
         Duration connectTimeout,
         Duration requestTimeout,
         int maxConcurrency,
-        RetryPolicy retry) {
+        RetryPolicy retry,
+        boolean verifyWholeBlob) {
 
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
     public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(30);
@@ -40,7 +43,7 @@ public record SourceOptions(
     public static final int MAX_CONCURRENCY_LIMIT = 1024;
 
     public static final SourceOptions DEFAULTS = new SourceOptions(false, null, null, null, null, null, null,
-            null, 0, null);
+            null, 0, null, false);
 
     public SourceOptions {
         mirrors = mirrors == null ? List.of() : List.copyOf(mirrors);
@@ -54,6 +57,13 @@ public record SourceOptions(
                     + maxConcurrency);
         }
         retry = Objects.requireNonNullElse(retry, RetryPolicy.DEFAULT);
+    }
+
+    /** Without {@code verifyWholeBlob} (off). */
+    public SourceOptions(boolean plainHttp, Credentials credentials, Path dockerConfig, List<URI> mirrors, Path caFile,
+            URI proxy, Duration connectTimeout, Duration requestTimeout, int maxConcurrency, RetryPolicy retry) {
+        this(plainHttp, credentials, dockerConfig, mirrors, caFile, proxy, connectTimeout, requestTimeout,
+                maxConcurrency, retry, false);
     }
 
     private static Duration positiveOr(Duration value, Duration fallback, String name) {
@@ -83,6 +93,7 @@ public record SourceOptions(
         private Duration requestTimeout;
         private int maxConcurrency;
         private RetryPolicy retry;
+        private boolean verifyWholeBlob;
 
         private Builder(SourceOptions o) {
             plainHttp = o.plainHttp;
@@ -95,6 +106,7 @@ public record SourceOptions(
             requestTimeout = o.requestTimeout;
             maxConcurrency = o.maxConcurrency;
             retry = o.retry;
+            verifyWholeBlob = o.verifyWholeBlob;
         }
 
         public Builder plainHttp(boolean value) {
@@ -143,9 +155,14 @@ public record SourceOptions(
             return this;
         }
 
+        public Builder verifyWholeBlob(boolean value) {
+            verifyWholeBlob = value;
+            return this;
+        }
+
         public SourceOptions build() {
             return new SourceOptions(plainHttp, credentials, dockerConfig, mirrors, caFile, proxy, connectTimeout,
-                    requestTimeout, maxConcurrency, retry);
+                    requestTimeout, maxConcurrency, retry, verifyWholeBlob);
         }
     }
 }

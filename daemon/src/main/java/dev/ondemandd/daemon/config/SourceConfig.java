@@ -23,7 +23,8 @@ public record SourceConfig(String volume, String cookie, String url,
         String proxy,
         @JsonDeserialize(using = DurationDeserializer.class) Duration connectTimeout,
         @JsonDeserialize(using = DurationDeserializer.class) Duration requestTimeout,
-        Integer maxConcurrency) {
+        Integer maxConcurrency,
+        Boolean verifyWholeBlob) {
 
     public SourceConfig {
         if (volume == null) {
@@ -35,7 +36,15 @@ public record SourceConfig(String volume, String cookie, String url,
     }
 
     public SourceConfig(String volume, String cookie, String url) {
-        this(volume, cookie, url, null, null, null, null, null, null, null, null, null);
+        this(volume, cookie, url, null, null, null, null, null, null, null, null, null, null);
+    }
+
+    /** Without {@code verifyWholeBlob} (off). */
+    public SourceConfig(String volume, String cookie, String url, Boolean plainHttp, Credentials credentials,
+            String dockerConfig, List<String> mirrors, String caFile, String proxy, Duration connectTimeout,
+            Duration requestTimeout, Integer maxConcurrency) {
+        this(volume, cookie, url, plainHttp, credentials, dockerConfig, mirrors, caFile, proxy, connectTimeout,
+                requestTimeout, maxConcurrency, null);
     }
 
     /** The remote fetchers' options; {@code path} names this entry in errors ({@code sources[2]}). */
@@ -56,6 +65,7 @@ public record SourceConfig(String volume, String cookie, String url,
                     .proxy(proxy == null ? null : uri(path + ".proxy", proxy))
                     .timeouts(connectTimeout, requestTimeout)
                     .maxConcurrency(maxConcurrency == null ? 0 : maxConcurrency)
+                    .verifyWholeBlob(Boolean.TRUE.equals(verifyWholeBlob))
                     .build();
         } catch (IllegalArgumentException e) {
             throw new ConfigException(path, e.getMessage(), e);

@@ -79,7 +79,7 @@ class ConfigLoaderTest {
     void anUnknownKeyListsTheKnownOnes() {
         assertThatThrownBy(() -> ConfigLoader.parse("{\"sources\": [{\"uri\": \"file:///x\"}]}"))
                 .hasMessage("sources[0].uri: unknown key (known keys here: caFile, connectTimeout, cookie, credentials, dockerConfig,"
-                        + " maxConcurrency, mirrors, plainHttp, proxy, requestTimeout, url, volume)");
+                        + " maxConcurrency, mirrors, plainHttp, proxy, requestTimeout, url, verifyWholeBlob, volume)");
     }
 
     @Test

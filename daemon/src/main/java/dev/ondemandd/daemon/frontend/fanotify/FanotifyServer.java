@@ -11,6 +11,7 @@ import dev.ondemandd.daemon.core.SourceRule;
 import dev.ondemandd.fetchers.Blob;
 import dev.ondemandd.fetchers.FetchException;
 import dev.ondemandd.fetchers.FetcherRegistry;
+import dev.ondemandd.fetchers.decorators.Digests;
 import dev.ondemandd.protocol.erofs.ErofsDevice;
 import dev.ondemandd.protocol.erofs.ErofsSuperblock;
 import dev.ondemandd.protocol.nativeio.ErrnoException;
@@ -283,6 +284,11 @@ public final class FanotifyServer implements AutoCloseable {
             Path tmp = Files.createTempFile(cacheDir.resolve("meta"), "fetch", ".tmp");
             try {
                 digest = copy(meta, tmp);
+                if (Digests.contradicts(meta.digest(), HexFormat.of().parseHex(digest))) {
+                    throw new FetchException("metadata image " + spec.meta() + " does not match its digest "
+                            + meta.digest().orElseThrow() + " (got sha256:" + digest + "); nothing was mounted",
+                            FetchException.EIO, false);
+                }
                 metaFile = cacheDir.resolve("meta").resolve(digest + ".erofs");
                 Files.move(tmp, metaFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             } finally {
