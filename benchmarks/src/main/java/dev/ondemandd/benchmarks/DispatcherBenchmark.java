@@ -3,6 +3,7 @@ package dev.ondemandd.benchmarks;
 import dev.ondemandd.daemon.core.Core;
 import dev.ondemandd.daemon.core.CoreListener;
 import dev.ondemandd.daemon.core.CoreSettings;
+import dev.ondemandd.daemon.core.FetchPolicy;
 import dev.ondemandd.daemon.core.ObjectHandle;
 import dev.ondemandd.daemon.core.ObjectKey;
 import dev.ondemandd.daemon.core.OpenReply;
@@ -49,7 +50,8 @@ public class DispatcherBenchmark {
 
     @Setup(Level.Trial)
     public void open() throws Exception {
-        core = new Core(CoreSettings.defaults(), MemorySource.resolver((long) PAGES * READ), CoreListener.none());
+        core = new Core(CoreSettings.defaults().withFetch(FetchPolicy.exact()), MemorySource.resolver((long) PAGES * READ),
+                CoreListener.none());
         CompletableFuture<ObjectHandle> opened = new CompletableFuture<>();
         core.open(ObjectKey.of("bench", "object"), new NoopTarget(), new OpenReply() {
             @Override

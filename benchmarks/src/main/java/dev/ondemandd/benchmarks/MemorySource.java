@@ -10,6 +10,7 @@ import java.io.InterruptedIOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 
@@ -32,6 +33,24 @@ public final class MemorySource implements Fetcher {
             b.put(i, byteAt(i));
         }
         return b.asReadOnlyBuffer();
+    }
+
+    /** One period and a spare megabyte on the heap, so any range up to 1 MiB is compared in one vectorised call. */
+    private static final byte[] EXPECTED = expected();
+
+    private static byte[] expected() {
+        byte[] b = new byte[PERIOD + (1 << 20)];
+        for (int i = 0; i < b.length; i++) {
+            b[i] = byteAt(i);
+        }
+        return b;
+    }
+
+    /** Whether {@code bytes} are what every {@code mem:} blob holds at {@code offset} (up to 1 MiB of them). */
+    public static boolean matches(byte[] bytes, long offset) {
+        int from = (int) (offset % PERIOD);
+        return bytes.length <= 1 << 20
+                && Arrays.mismatch(bytes, 0, bytes.length, EXPECTED, from, from + bytes.length) < 0;
     }
 
     /** The byte every {@code mem:} blob holds at {@code offset}. */

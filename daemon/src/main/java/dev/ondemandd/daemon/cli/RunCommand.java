@@ -148,7 +148,8 @@ final class RunCommand implements Callable<Integer> {
             }
             try (LiveSources sources = live(cfg, ops, FanotifyDaemon.ownRules(resolved, cacheDir))) {
                 return FanotifyServing.serve(resolved, cacheDir, sources.fetchers(), sources.resolver(),
-                        orBadInput(cfg::coreSettings), FanotifySettings.defaults(), listener(ops, recorder), false,
+                        orBadInput(cfg::coreSettings), FanotifySettings.shapedBy(orBadInput(cfg::coreSettings).fetch()),
+                        listener(ops, recorder), false,
                         (FanotifyDaemon daemon) -> {
                             String line = "serving " + images.size() + " image(s) through fanotify (cache "
                                     + cache.dir() + ")";

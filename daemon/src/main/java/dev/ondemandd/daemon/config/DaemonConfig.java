@@ -158,7 +158,17 @@ public record DaemonConfig(
         requirePositive("dispatcher.readDeadline", dispatcher.readDeadline());
         requirePositive("dispatcher.openDeadline", dispatcher.openDeadline());
         requirePositive("dispatcher.drainTimeout", dispatcher.drainTimeout());
-        return dispatcher.toSettings();
+        Integer prefetch = dispatcher.prefetchConcurrency();
+        if (prefetch != null && (prefetch < 0 || prefetch > CoreSettings.MAX_CONCURRENCY)) {
+            throw new ConfigException("dispatcher.prefetchConcurrency", "must be 0 (off).."
+                    + CoreSettings.MAX_CONCURRENCY + ", not " + prefetch);
+        }
+        try {
+            return dispatcher.toSettings();
+        } catch (IllegalArgumentException e) {
+            // The fetch policy's sizes depend on each other (read-ahead in whole units): its message names them.
+            throw new ConfigException("dispatcher", e.getMessage());
+        }
     }
 
     private static void requirePositive(String path, Duration value) throws ConfigException {

@@ -13,6 +13,8 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The heart of ondemandd, shared by every frontend and knowing no kernel interface: it opens objects
@@ -28,6 +30,7 @@ public final class Core implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Core.class.getName());
     private static final int EIO = FetchException.EIO;
     private static final int EINVAL = FetchException.EINVAL;
+    private static final long ADMISSION_RECHECK_MILLIS = 50;
 
     private final CoreSettings settings;
     private final SourceResolver resolver;
@@ -40,12 +43,17 @@ public final class Core implements AutoCloseable {
     private final Set<PendingOpen> pendingOpens = ConcurrentHashMap.newKeySet();
     private final AtomicLong nextId = new AtomicLong();
     private final AtomicBoolean closing = new AtomicBoolean();
+    /** Bytes of READs taken in and not answered yet, bounded by {@link FetchPolicy#maxBytesInFlight()}. */
+    private final AtomicLong bytesInFlight = new AtomicLong();
+    private final ReentrantLock admission = new ReentrantLock();
+    private final Condition belowBound = admission.newCondition();
+    private volatile int waitingSubmitters;
 
     public Core(CoreSettings settings, SourceResolver resolver, CoreListener listener) {
         this.settings = settings;
         this.resolver = resolver;
         this.listener = CoreListener.all(List.of(listener));
-        this.dispatcher = new Dispatcher(settings.concurrency(), NamedThreads.virtual("fetch"));
+        this.dispatcher = new Dispatcher(this, settings.concurrency(), settings.fetch(), NamedThreads.virtual("fetch"));
         this.buffers = new BufferPool(settings.concurrency(), settings.bufferSize(), CoreSettings.PAGE_SIZE);
         this.timer = new ScheduledThreadPoolExecutor(1, NamedThreads.platform("deadline"));
         this.timer.setRemoveOnCancelPolicy(true);
@@ -62,7 +70,15 @@ public final class Core implements AutoCloseable {
      * last reference is released.
      */
     public void open(ObjectKey key, CacheTarget target, OpenReply reply) {
-        PendingOpen pending = new PendingOpen(key, target, reply);
+        open(key, target, reply, settings.fetch());
+    }
+
+    /**
+     * {@link #open(ObjectKey, CacheTarget, OpenReply)} with the object's READs shaped by {@code policy} instead of
+     * the core's: for a frontend that widens and reads ahead itself. Its {@code maxBytesInFlight} is the core's.
+     */
+    public void open(ObjectKey key, CacheTarget target, OpenReply reply, FetchPolicy policy) {
+        PendingOpen pending = new PendingOpen(key, target, reply, policy);
         if (closing.get()) {
             pending.fail(EIO, "shutting down");
             pending.closeTarget();
@@ -102,6 +118,12 @@ public final class Core implements AutoCloseable {
             object.release();
             return;
         }
+        if (!admit(task.weight())) {
+            task.answer(ReadOutcome.REJECTED, EIO);
+            object.release();
+            return;
+        }
+        task.countIn();
         try {
             task.armDeadline(timer.schedule(task::expire, settings.readDeadline().toNanos(), TimeUnit.NANOSECONDS));
         } catch (RejectedExecutionException e) {
@@ -109,10 +131,65 @@ public final class Core implements AutoCloseable {
             object.release();
             return;
         }
-        if (!dispatcher.submit(task)) {
-            task.answer(ReadOutcome.REJECTED, EIO);
-            object.release();
+        switch (dispatcher.submit(task)) {
+            case QUEUED, JOINED -> {
+            }
+            case WRITTEN -> task.answer(ReadOutcome.FILLED, 0);
+            case REFUSED -> {
+                task.answer(ReadOutcome.REJECTED, EIO);
+                object.release();
+            }
         }
+    }
+
+    /**
+     * Waits while taking {@code weight} more bytes in would pass the bound on bytes in flight (a READ always
+     * gets in when nothing else is in flight); false when the core began closing meanwhile. The caller is the
+     * frontend's request loop: while it waits, the kernel holds the requests it has not read yet.
+     */
+    private boolean admit(long weight) {
+        long bound = settings.fetch().maxBytesInFlight();
+        if (fits(weight, bound)) {
+            return true;
+        }
+        admission.lock();
+        try {
+            waitingSubmitters++;
+            while (!fits(weight, bound) && !closing.get()) {
+                // Timed: an answer between the check and the wait is noticed within the period at the latest.
+                belowBound.await(ADMISSION_RECHECK_MILLIS, TimeUnit.MILLISECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } finally {
+            waitingSubmitters--;
+            admission.unlock();
+        }
+        return !closing.get();
+    }
+
+    private boolean fits(long weight, long bound) {
+        long now = bytesInFlight.get();
+        return now == 0 || now + weight <= bound;
+    }
+
+    /** READs of {@code delta} bytes were taken in (positive) or answered (negative). */
+    void admitted(long delta) {
+        bytesInFlight.addAndGet(delta);
+        if (delta <= 0 && waitingSubmitters > 0) {
+            admission.lock();
+            try {
+                belowBound.signalAll();
+            } finally {
+                admission.unlock();
+            }
+        }
+    }
+
+    /** Bytes of READs taken in and not answered yet. */
+    public long bytesInFlight() {
+        return bytesInFlight.get();
     }
 
     /** The core's load right now. */
@@ -137,6 +214,7 @@ public final class Core implements AutoCloseable {
             return;
         }
         long deadline = System.nanoTime() + settings.drainTimeout().toNanos();
+        admitted(0); // wakes submitters waiting for room: they see the core closing
         for (PendingOpen pending : pendingOpens) {
             pending.fail(EIO, "shutting down");
         }
@@ -180,12 +258,14 @@ public final class Core implements AutoCloseable {
         private final ObjectKey key;
         private final CacheTarget target;
         private final OpenReply reply;
+        private final FetchPolicy policy;
         private final long started = System.nanoTime();
         private final AtomicBoolean answered = new AtomicBoolean();
         private volatile java.util.concurrent.ScheduledFuture<?> deadline;
         private volatile Thread runner;
 
-        PendingOpen(ObjectKey key, CacheTarget target, OpenReply reply) {
+        PendingOpen(ObjectKey key, CacheTarget target, OpenReply reply, FetchPolicy policy) {
+            this.policy = policy;
             this.key = key;
             this.target = target;
             this.reply = reply;
@@ -202,7 +282,7 @@ public final class Core implements AutoCloseable {
             CoreObject object = null;
             try {
                 Blob blob = binding.blob(resolver);
-                object = new CoreObject(nextId.incrementAndGet(), binding, blob, target, Core.this);
+                object = new CoreObject(nextId.incrementAndGet(), binding, blob, target, Core.this, policy);
                 table.add(object);
                 if (!answered.compareAndSet(false, true)) {
                     // The deadline or shutdown answered first: this object was never handed out.
@@ -213,6 +293,7 @@ public final class Core implements AutoCloseable {
                 listener.onOpen(key, object.id(), blob.size(), System.nanoTime() - started);
                 try {
                     reply.opened(object);
+                    dispatcher.prefetch(object);
                 } catch (RuntimeException e) {
                     LOG.log(Level.ERROR, "answering OPEN of " + describe() + " threw; releasing it", e);
                     object.closeQuietly();

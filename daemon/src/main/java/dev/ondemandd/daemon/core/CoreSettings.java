@@ -10,9 +10,10 @@ import java.time.Duration;
  * @param openDeadline how long resolving an OPEN's source may take; past it the OPEN fails with EIO
  * @param bufferSize bytes fetched per step, a multiple of {@link #PAGE_SIZE}; a larger READ takes several
  * @param drainTimeout how long shutdown waits for in-flight work before giving up on it
+ * @param fetch how READs become fetches (amplification, merging, read-ahead, prefetch, bytes in flight)
  */
 public record CoreSettings(int concurrency, Duration readDeadline, Duration openDeadline, int bufferSize,
-        Duration drainTimeout) {
+        Duration drainTimeout, FetchPolicy fetch) {
 
     /** The alignment of offsets and buffers the core writes with (direct I/O on the cache file). */
     public static final int PAGE_SIZE = 4096;
@@ -35,6 +36,15 @@ public record CoreSettings(int concurrency, Duration readDeadline, Duration open
         requirePositive("readDeadline", readDeadline);
         requirePositive("openDeadline", openDeadline);
         requirePositive("drainTimeout", drainTimeout);
+        if (fetch == null) {
+            throw new IllegalArgumentException("fetch policy missing");
+        }
+    }
+
+    /** Settings with the default {@link FetchPolicy}. */
+    public CoreSettings(int concurrency, Duration readDeadline, Duration openDeadline, int bufferSize,
+            Duration drainTimeout) {
+        this(concurrency, readDeadline, openDeadline, bufferSize, drainTimeout, FetchPolicy.defaults());
     }
 
     private static void requirePositive(String name, Duration value) {
@@ -43,29 +53,33 @@ public record CoreSettings(int concurrency, Duration readDeadline, Duration open
         }
     }
 
-    /** The defaults: 16 concurrent fetches, 1 MiB buffers, 30 s deadlines. */
+    /** The defaults: 16 concurrent fetches, 1 MiB buffers, 30 s deadlines, {@link FetchPolicy#defaults()}. */
     public static CoreSettings defaults() {
         return new CoreSettings(DEFAULT_CONCURRENCY, DEFAULT_READ_DEADLINE, DEFAULT_OPEN_DEADLINE, DEFAULT_BUFFER_SIZE,
                 DEFAULT_DRAIN_TIMEOUT);
     }
 
     public CoreSettings withConcurrency(int value) {
-        return new CoreSettings(value, readDeadline, openDeadline, bufferSize, drainTimeout);
+        return new CoreSettings(value, readDeadline, openDeadline, bufferSize, drainTimeout, fetch);
     }
 
     public CoreSettings withReadDeadline(Duration value) {
-        return new CoreSettings(concurrency, value, openDeadline, bufferSize, drainTimeout);
+        return new CoreSettings(concurrency, value, openDeadline, bufferSize, drainTimeout, fetch);
     }
 
     public CoreSettings withOpenDeadline(Duration value) {
-        return new CoreSettings(concurrency, readDeadline, value, bufferSize, drainTimeout);
+        return new CoreSettings(concurrency, readDeadline, value, bufferSize, drainTimeout, fetch);
     }
 
     public CoreSettings withBufferSize(int value) {
-        return new CoreSettings(concurrency, readDeadline, openDeadline, value, drainTimeout);
+        return new CoreSettings(concurrency, readDeadline, openDeadline, value, drainTimeout, fetch);
     }
 
     public CoreSettings withDrainTimeout(Duration value) {
-        return new CoreSettings(concurrency, readDeadline, openDeadline, bufferSize, value);
+        return new CoreSettings(concurrency, readDeadline, openDeadline, bufferSize, value, fetch);
+    }
+
+    public CoreSettings withFetch(FetchPolicy value) {
+        return new CoreSettings(concurrency, readDeadline, openDeadline, bufferSize, drainTimeout, value);
     }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.ondemandd.daemon.core.CoreSettings;
+import dev.ondemandd.daemon.core.FetchPolicy;
 import dev.ondemandd.fetchers.FetcherRegistry;
 import dev.ondemandd.fetchers.file.FileFetcher;
 import java.nio.file.Files;
@@ -41,6 +42,15 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theFetchPolicyKeysShapeHowReadsBecomeFetches() throws Exception {
+        DaemonConfig config = ConfigLoader.parse("{" + SOURCES + ", \"dispatcher\": {\"amplifyUnit\": \"256KiB\","
+                + " \"readaheadMax\": \"2MiB\", \"merge\": false, \"maxBytesInFlight\": \"64MiB\","
+                + " \"prefetchConcurrency\": 2}}");
+        assertThat(config.coreSettings().fetch()).isEqualTo(new FetchPolicy(256 << 10, 2L << 20, false, 64L << 20, 2));
+        assertThat(ConfigLoader.parse("{" + SOURCES + "}").coreSettings().fetch()).isEqualTo(FetchPolicy.defaults());
+    }
+
+    @Test
     void sectionsOtherFeaturesOwnAreTolerated() throws Exception {
         DaemonConfig config = ConfigLoader.parse("{" + SOURCES + ", \"metrics\": {\"listen\": \"127.0.0.1:9100\"},"
                 + " \"control\": {}, \"frontend\": \"fanotify\", \"cache\": {}, \"images\": []}");
@@ -60,6 +70,11 @@ class ConfigLoaderTest {
             {"sources": [], "dispatcher": {"readDeadline": "0s"}}               | dispatcher.readDeadline: must be longer than 0
             {"sources": [], "dispatcher": {"bufferSize": "1000"}}               | dispatcher.bufferSize: must be a multiple of 4096
             {"sources": [], "dispatcher": {"bufferSize": -4096}}                | dispatcher.bufferSize:
+            {"sources": [], "dispatcher": {"amplifyUnit": "1000"}}              | dispatcher: unit must be a multiple of 4096
+            {"sources": [], "dispatcher": {"readaheadMax": "1536KiB"}}          | dispatcher: readaheadMax must be 0 or a multiple of the unit
+            {"sources": [], "dispatcher": {"maxBytesInFlight": "64KiB"}}        | dispatcher: maxBytesInFlight must be at least
+            {"sources": [], "dispatcher": {"prefetchConcurrency": -1}}          | dispatcher.prefetchConcurrency: must be 0 (off)..
+            {"sources": [], "dispatcher": {"merge": "yes please"}}              | dispatcher.merge:
             {"sources": [{"url": "srv/{cookie}"}]}                              | sources[0].url: URL has no scheme
             {"sources": [{"url": "file:///srv/{name}"}]}                        | sources[0].url: unknown placeholder {name}
             {"sources": [{"volume": "*"}]}                                      | sources[0].url: required

@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 
 import dev.ondemandd.daemon.core.Core;
 import dev.ondemandd.daemon.core.CoreSettings;
+import dev.ondemandd.daemon.core.FetchPolicy;
 import dev.ondemandd.daemon.core.ObjectHandle;
 import dev.ondemandd.daemon.core.ObjectKey;
 import dev.ondemandd.daemon.core.OpenReply;
@@ -61,7 +62,9 @@ class MetricsHttpTest {
                 Decorators.standard(new FileFetcher(), "local", RetryPolicy.NONE, metrics.daemon()));
         SourceResolver resolver = new SourceResolver(
                 List.of(SourceRule.of("erofs,*", "*", blobs.toUri() + "{cookie}")), fetchers);
-        core = new Core(CoreSettings.defaults().withBufferSize(2 * PAGE), resolver, metrics.daemon());
+        // Exact fetches: the counts below are per READ (amplification and read-ahead are FetchShapingTest's).
+        core = new Core(CoreSettings.defaults().withBufferSize(2 * PAGE).withFetch(FetchPolicy.exact()), resolver,
+                metrics.daemon());
         metrics.daemon().watch(core::stats);
         return core;
     }

@@ -59,7 +59,8 @@ public final class FanotifyFrontend implements AutoCloseable {
     private final LongAdder bytesRequested = new LongAdder();
 
     /**
-     * @param fillAhead how many units past a sequentially read one to fill before they are asked for
+     * @param fillAhead the most units past a sequentially read one filled before they are asked for (the window
+     *     starts at one and doubles per sequential event)
      */
     public FanotifyFrontend(FanotifyGroup group, int fillAhead) {
         if (fillAhead < 0) {
@@ -211,17 +212,25 @@ public final class FanotifyFrontend implements AutoCloseable {
 
     /**
      * A sequential reader gets the units after its range filled before the kernel asks for them, so its reads
-     * find them filled and are answered at once instead of each waiting out a fetch. Each unit is claimed once:
-     * the blob remembers how far ahead filling was started.
+     * find them filled and are answered at once instead of each waiting out a fetch. The window adapts: one unit
+     * when a reader turns sequential (the unit before its range is filled or being filled), doubling with each
+     * sequential event up to {@code fillAhead} units, and none for a reader jumping around. Each unit is claimed
+     * once: the blob remembers how far ahead filling was started.
      */
     private void fillAhead(SparseBlob blob, int first, int last) {
+        if (first > 0 && blob.isIdle(first - 1)) {
+            blob.aheadWindow = 0; // not sequential: no read-ahead, and the next sequential run starts small
+            return;
+        }
+        int window = blob.aheadWindow == 0 ? 1 : Math.min(fillAhead, blob.aheadWindow * 2);
+        blob.aheadWindow = window;
         int mark = blob.aheadMark;
         if (last + fillAhead < mark) {
             mark = last; // the reader went back: follow it from here
         }
         int from = Math.max(last, mark) + 1;
-        int to = Math.min(blob.units() - 1, last + fillAhead);
-        if (from > to || (first > 0 && blob.isIdle(first - 1))) {
+        int to = Math.min(blob.units() - 1, last + window);
+        if (from > to) {
             return;
         }
         for (int u = from; u <= to; u++) {

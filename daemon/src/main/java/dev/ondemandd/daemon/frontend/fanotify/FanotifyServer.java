@@ -379,7 +379,7 @@ public final class FanotifyServer implements AutoCloseable {
                 opened.completeExceptionally(new FetchException("opening blob " + url + " failed (errno " + errno
                         + ")", errno, false));
             }
-        });
+        }, FanotifySettings.coreFetch(core.settings().fetch())); // this frontend widens and fills ahead itself
         try {
             // The core answers within its open deadline; the margin only guards against a lost answer.
             return opened.get(core.settings().openDeadline().toMillis() + 5000, TimeUnit.MILLISECONDS);

@@ -1,13 +1,15 @@
 package dev.ondemandd.daemon.frontend.fanotify;
 
 import dev.ondemandd.daemon.core.CoreSettings;
+import dev.ondemandd.daemon.core.FetchPolicy;
 import java.time.Duration;
 
 /**
  * How the fanotify frontend fills blobs.
  *
  * @param unitSize bytes filled per unit: an event fetches the holes of every unit its range touches
- * @param fillAhead units past a sequentially read one that are filled before they are asked for
+ * @param fillAhead the most units past a sequentially read one that are filled before they are asked for (an
+ *     adaptive window: one unit when a reader turns sequential, doubling per sequential event)
  * @param maxMetaSize the largest metadata image fetched
  * @param busyUnmountWait how long shutdown retries unmounting a busy mount before giving up
  * @param readaheadKb the readahead set on each mount (KiB; 0 leaves the kernel's default): one event per batch
@@ -39,6 +41,24 @@ public record FanotifySettings(int unitSize, int fillAhead, long maxMetaSize, Du
     public static FanotifySettings defaults() {
         return new FanotifySettings(DEFAULT_UNIT_SIZE, DEFAULT_FILL_AHEAD, DEFAULT_MAX_META_SIZE,
                 DEFAULT_BUSY_UNMOUNT_WAIT, DEFAULT_UNIT_SIZE / 1024);
+    }
+
+    /**
+     * The settings the configuration's fetch policy asks for: its unit is the fill unit (and the mounts'
+     * readahead), its read-ahead maximum the fill-ahead in units.
+     */
+    public static FanotifySettings shapedBy(FetchPolicy policy) {
+        int units = (int) Math.min(MAX_FILL_AHEAD, policy.readaheadMax() / policy.unit());
+        return defaults().withUnitSize(policy.unit()).withFillAhead(units)
+                .withReadaheadKb(Math.min(MAX_READAHEAD_KB, policy.unit() / 1024));
+    }
+
+    /**
+     * What the core serving this frontend does with READs: the frontend already widens them to its units and
+     * fills ahead, so the core fetches each as asked (merging, the bound in flight and nothing else).
+     */
+    public static FetchPolicy coreFetch(FetchPolicy policy) {
+        return policy.withReadaheadMax(0).withUnit(CoreSettings.PAGE_SIZE).withPrefetchConcurrency(0);
     }
 
     public FanotifySettings withFillAhead(int value) {

@@ -64,6 +64,8 @@ public final class SparseBlob implements CacheTarget, AutoCloseable {
     private volatile Runnable onComplete = () -> { };
     /** The last unit fill-ahead started; read and written by the event loop only. */
     int aheadMark = -1;
+    /** Units the last fill-ahead reached past its event (0: the reader is not sequential); event loop only. */
+    int aheadWindow;
     private volatile ObjectHandle handle;
 
     private SparseBlob(Path path, long size, int unitSize, FileId id, int seekFd) {

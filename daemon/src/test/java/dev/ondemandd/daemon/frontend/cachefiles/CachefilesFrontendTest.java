@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.ondemandd.daemon.core.Core;
 import dev.ondemandd.daemon.core.CoreListener;
 import dev.ondemandd.daemon.core.CoreSettings;
+import dev.ondemandd.daemon.core.FetchPolicy;
 import dev.ondemandd.daemon.core.SourceResolver;
 import dev.ondemandd.daemon.core.SourceRule;
 import dev.ondemandd.fetchers.FetcherRegistry;
@@ -43,7 +44,8 @@ class CachefilesFrontendTest {
         content = new byte[10_000];
         new Random(1).nextBytes(content);
         Files.write(blobs.resolve("img"), content);
-        core = new Core(CoreSettings.defaults(), new SourceResolver(List.of(SourceRule.of("erofs,*", "*",
+        // Exact fetches: these cases pin the frontend's page padding and completions (FetchShapingTest: the rest).
+        core = new Core(CoreSettings.defaults().withFetch(FetchPolicy.exact()), new SourceResolver(List.of(SourceRule.of("erofs,*", "*",
                 blobs.toUri() + "{cookie}")), FetcherRegistry.of(new FileFetcher())), CoreListener.none());
         frontend = new CachefilesFrontend(device, core);
         frontend.bind("/var/cache/x", "t");

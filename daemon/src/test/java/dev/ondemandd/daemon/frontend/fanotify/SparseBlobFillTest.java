@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.ondemandd.daemon.core.Core;
 import dev.ondemandd.daemon.core.CoreListener;
 import dev.ondemandd.daemon.core.CoreSettings;
+import dev.ondemandd.daemon.core.FetchPolicy;
 import dev.ondemandd.daemon.core.ObjectHandle;
 import dev.ondemandd.daemon.core.ObjectKey;
 import dev.ondemandd.daemon.core.OpenReply;
@@ -53,7 +54,8 @@ class SparseBlobFillTest {
         };
         FetcherRegistry fetchers = FetcherRegistry.of(new FileFetcher());
         ObjectKey key = ObjectKey.of("fanotify", "blob");
-        try (Core core = new Core(CoreSettings.defaults(),
+        // As FanotifyServer opens blobs: the frontend widens to its units, the core fetches each hole as asked.
+        try (Core core = new Core(CoreSettings.defaults().withFetch(FanotifySettings.coreFetch(FetchPolicy.defaults())),
                 new SourceResolver(List.of(SourceRule.of("fanotify", "blob", source.toUri().toString())), fetchers),
                 counter)) {
             SparseBlob blob = SparseBlob.open(cache, data.length, UNIT);

@@ -27,8 +27,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
@@ -39,6 +41,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Predicate;
 
 /**
  * A simulated /dev/cachefiles in on-demand mode that behaves as Linux 6.12's {@code fs/cachefiles/ondemand.c} and
@@ -83,6 +86,12 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
     private boolean bound;
     private boolean closed;
     private final TreeMap<Integer, Req> reqs = new TreeMap<>();
+    /** The requests of {@link #reqs} marked new (not read yet): what read() and poll() search. */
+    private final TreeMap<Integer, Req> fresh = new TreeMap<>();
+    /** The msg_ids of {@link #reqs}, for finding the lowest free one. */
+    private final BitSet usedIds = new BitSet();
+    /** Objects select() found closed and re-opens; reused under the lock. */
+    private final List<SimObject> reopen = new ArrayList<>();
     private int reqIdNext;
     private int objectIdNext = 1;
     private final Map<Integer, SimObject> objectIds = new HashMap<>();
@@ -234,6 +243,7 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
                 }
                 for (Req r : reqs.values()) {
                     r.isNew = true;
+                    fresh.put(r.msgId, r);
                 }
                 changed.signalAll();
                 return 0;
@@ -292,7 +302,7 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
         } catch (KernelNumbers.ParseError e) {
             return e.errno;
         }
-        Req req = id >= 0 && id <= Integer.MAX_VALUE ? reqs.remove((int) id) : null;
+        Req req = id >= 0 && id <= Integer.MAX_VALUE ? removeReq((int) id) : null;
         if (req == null) {
             return Errno.EINVAL;
         }
@@ -350,6 +360,7 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
                 throw new ErrnoException("read", DEVICE + " (message of " + length + " bytes)", Errno.EMSGSIZE);
             }
             req.isNew = false;
+            fresh.remove(req.msgId);
             reqIdNext = req.msgId + 1;
             int fd = 0;
             if (req.opcode == OP_OPEN && req.raw == null) {
@@ -362,7 +373,7 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
             }
             messagesRead++;
             if (req.raw != null || req.opcode == OP_CLOSE) {
-                reqs.remove(req.msgId); // CLOSE has no reply; injected raw bytes have none either
+                removeReq(req.msgId); // CLOSE has no reply; injected raw bytes have none either
                 req.done.complete(0);
                 if (req.opcode == OP_CLOSE && req.raw == null) {
                     flushRequestsOf(req.object);
@@ -400,7 +411,9 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
             }
             fd = req.object.file.openAnonFd();
         } catch (ErrnoException e) {
-            reqs.remove(req.msgId, req);
+            if (reqs.get(req.msgId) == req) {
+                removeReq(req.msgId);
+            }
             failOpen(req, e.errno());
             throw e;
         }
@@ -417,12 +430,16 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
      * kernel queues that work).
      */
     private Req select() {
-        List<SimObject> reopen = new ArrayList<>();
-        Req pick = scan(reqs.tailMap(reqIdNext, true), reopen);
+        Req pick = scan(fresh.tailMap(reqIdNext, true), reopen);
         if (pick == null && reqIdNext > 0) {
-            pick = scan(reqs.headMap(reqIdNext, false), reopen);
+            pick = scan(fresh.headMap(reqIdNext, false), reopen);
         }
-        for (SimObject o : reopen) {
+        if (reopen.isEmpty()) {
+            return pick;
+        }
+        List<SimObject> closedObjects = List.copyOf(reopen);
+        reopen.clear();
+        for (SimObject o : closedObjects) {
             o.state = SimObject.State.REOPENING;
             reopens++;
             enqueue(new Req(OP_OPEN, o, 0, 0, 0, null));
@@ -454,7 +471,7 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
     }
 
     private boolean pollable() {
-        for (Req r : reqs.values()) {
+        for (Req r : fresh.values()) {
             if (r.isNew && !(r.opcode == OP_READ && r.object != null && r.raw == null
                     && r.object.state == SimObject.State.REOPENING)) {
                 return true;
@@ -520,6 +537,8 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
                 r.done.complete(-Errno.EIO);
             }
             reqs.clear();
+            fresh.clear();
+            usedIds.clear();
             changed.signalAll();
         } finally {
             lock.unlock();
@@ -606,7 +625,7 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
                             "msg_id " + Integer.toUnsignedString(msgId) + " is no outstanding READ of this fd's object",
                             Errno.EINVAL);
                 }
-                reqs.remove(msgId);
+                removeReq(msgId);
                 req.done.complete(0);
             } finally {
                 lock.unlock();
@@ -627,7 +646,7 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
                 if (object.objectId == objectId && object.state != SimObject.State.WITHDRAWN) {
                     object.state = SimObject.State.CLOSE;
                 }
-                boolean closeFlushed = reqs.values().removeIf(r -> {
+                boolean closeFlushed = removeReqsIf(r -> {
                     boolean flush = r.isNew && r.opcode == OP_CLOSE && r.object == object;
                     if (flush) {
                         r.done.complete(0);
@@ -704,7 +723,8 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
         if (offset < 0 || length < 0 || length > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("range " + offset + "+" + length);
         }
-        Req req;
+        Req req = null;
+        CacheFile file = null;
         int len;
         lock.lock();
         try {
@@ -721,12 +741,17 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
             }
             if (object.file.filled(offset, len)) {
                 cacheHits++;
-                return new ReadResult.Data(object.file.read(offset, len), true);
+                file = object.file;
+            } else {
+                req = enqueue(new Req(OP_READ, object, offset, len, 0, null));
+                readsSent++;
             }
-            req = enqueue(new Req(OP_READ, object, offset, len, 0, null));
-            readsSent++;
         } finally {
             lock.unlock();
+        }
+        // The data is read outside the lock, as the page cache serves readers in parallel; filled ranges stay so.
+        if (file != null) {
+            return new ReadResult.Data(file.read(offset, len), true);
         }
         Integer result = await(req, timeout);
         lock.lock();
@@ -735,15 +760,16 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
                 readsHung++;
                 return new ReadResult.Hung(timeout);
             }
-            if (result == 0 && !closed && object.file.filled(offset, len)) {
-                readsOk++;
-                return new ReadResult.Data(object.file.read(offset, len), false);
+            if (result != 0 || closed || !object.file.filled(offset, len)) {
+                readsEio++;
+                return new ReadResult.Failed(result != 0 ? -result : Errno.EIO);
             }
-            readsEio++;
-            return new ReadResult.Failed(result != 0 ? -result : Errno.EIO);
+            readsOk++;
+            file = object.file;
         } finally {
             lock.unlock();
         }
+        return new ReadResult.Data(file.read(offset, len), false);
     }
 
     /**
@@ -848,7 +874,7 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
         if (object == null) {
             return;
         }
-        reqs.values().removeIf(r -> {
+        removeReqsIf(r -> {
             if (r.object != object || r.raw != null) {
                 return false;
             }
@@ -860,13 +886,37 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
 
     /** Queues a request at the lowest free msg_id, as the kernel's xarray allocation does. Under the lock. */
     private Req enqueue(Req req) {
-        int id = 0;
-        while (reqs.containsKey(id)) {
-            id++;
-        }
+        int id = usedIds.nextClearBit(0);
         req.msgId = id;
         reqs.put(id, req);
+        fresh.put(id, req);
+        usedIds.set(id);
         changed.signalAll();
+        return req;
+    }
+
+    /** Takes the requests {@code drop} says to out of the outstanding (and the new) ones. Under the lock. */
+    private boolean removeReqsIf(Predicate<Req> drop) {
+        boolean any = false;
+        for (Iterator<Req> it = reqs.values().iterator(); it.hasNext();) {
+            Req r = it.next();
+            if (drop.test(r)) {
+                it.remove();
+                fresh.remove(r.msgId);
+                usedIds.clear(r.msgId);
+                any = true;
+            }
+        }
+        return any;
+    }
+
+    /** Takes request {@code id} out of the outstanding (and the new) ones; null if it is not there. Under the lock. */
+    private Req removeReq(int id) {
+        Req req = reqs.remove(id);
+        if (req != null) {
+            fresh.remove(id);
+            usedIds.clear(id);
+        }
         return req;
     }
 
