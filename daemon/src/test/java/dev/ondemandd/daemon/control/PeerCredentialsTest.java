@@ -159,6 +159,29 @@ class PeerCredentialsTest {
     }
 
     @Test
+    void anAllowedUidMayDrainButOnlyRootMountsUnmountsAndReloads() throws Exception {
+        Path socket = world.resolve("allowed-commands.sock");
+        List<String> ran = new java.util.concurrent.CopyOnWriteArrayList<>();
+        ControlCommand record = request -> {
+            ran.add(request.get("cmd").asText());
+            return null;
+        };
+        try (ControlServer server = ControlServer.start(new ControlSettings(socket, Set.of(NOBODY), Set.of()),
+                Map.of("mount", record, "umount", record, "reload", record, "drain", record))) {
+            for (String request : List.of(
+                    "{\"cmd\":\"mount\",\"meta\":\"file:///etc/shadow\",\"mountpoint\":\"/mnt\"}",
+                    "{\"cmd\":\"umount\",\"mountpoint\":\"/\"}", "{\"cmd\":\"reload\"}")) {
+                Run run = asNobody(RequestChild.class, socket.toString(), request);
+
+                assertThat(run.exit()).as(request + ": " + run.err()).isEqualTo(1);
+                assertThat(run.err()).contains("only root may");
+            }
+            assertThat(asNobody(RequestChild.class, socket.toString(), "{\"cmd\":\"drain\"}").exit()).isZero();
+            assertThat(ran).containsExactly("drain");
+        }
+    }
+
+    @Test
     void anAllowedUidGetsTheStatus() throws Exception {
         Path socket = world.resolve("allowed.sock");
         try (Metrics metrics = Metrics.create(); ControlServer server = serve(socket, Set.of(NOBODY), metrics)) {

@@ -174,4 +174,20 @@ class ReloadCommandTest {
             assertThatThrownBy(() -> client.call("reload")).isInstanceOf(ControlException.class);
         }
     }
+
+    @Test
+    void theCliReloadsAndSaysWhyWhenTheDaemonRefuses() throws Exception {
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        picocli.CommandLine cli = new picocli.CommandLine(new ReloadCli()).setOut(new java.io.PrintWriter(out))
+                .setErr(new java.io.PrintWriter(err));
+        writeConfig(source("new"));
+        assertThat(cli.execute("--socket", server.socket().toString())).as(err.toString()).isZero();
+        assertThat(out.toString()).contains("reloaded 1 source(s) from " + config);
+
+        Files.writeString(config, "{\"sources\": 7}");
+        assertThat(cli.execute("--socket", server.socket().toString())).isEqualTo(1);
+        assertThat(err.toString()).contains("the old sources stay");
+        assertThat(cli.execute("--socket", dir.resolve("none.sock").toString())).isEqualTo(StatusCommand.NOT_RUNNING);
+    }
 }
