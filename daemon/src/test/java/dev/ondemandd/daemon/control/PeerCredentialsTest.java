@@ -123,6 +123,16 @@ class PeerCredentialsTest {
         return ControlServer.start(new ControlSettings(socket, allowUids, Set.of()), Map.of("status", status));
     }
 
+    /** mount, umount, reload and drain that only record that they ran. */
+    private static ControlServer recording(Path socket, Set<Long> allowUids, List<String> ran) throws IOException {
+        ControlCommand record = request -> {
+            ran.add(request.get("cmd").asText());
+            return null;
+        };
+        return ControlServer.start(new ControlSettings(socket, allowUids, Set.of()),
+                Map.of("mount", record, "umount", record, "reload", record, "drain", record));
+    }
+
     @Test
     void anotherUidIsRefusedByItsPeerCredentials() throws Exception {
         Path socket = world.resolve("refused.sock");
@@ -140,12 +150,7 @@ class PeerCredentialsTest {
     void anotherUidsMountUmountReloadAndDrainAreRefusedAndNeverRun() throws Exception {
         Path socket = world.resolve("commands.sock");
         List<String> ran = new java.util.concurrent.CopyOnWriteArrayList<>();
-        ControlCommand record = request -> {
-            ran.add(request.get("cmd").asText());
-            return null;
-        };
-        try (ControlServer server = ControlServer.start(new ControlSettings(socket, Set.of(12345L), Set.of()),
-                Map.of("mount", record, "umount", record, "reload", record, "drain", record))) {
+        try (ControlServer server = recording(socket, Set.of(12345L), ran)) {
             for (String request : List.of(
                     "{\"cmd\":\"mount\",\"meta\":\"file:///etc/shadow\",\"mountpoint\":\"/mnt\"}",
                     "{\"cmd\":\"umount\",\"mountpoint\":\"/\"}", "{\"cmd\":\"reload\"}", "{\"cmd\":\"drain\"}")) {
@@ -162,12 +167,7 @@ class PeerCredentialsTest {
     void anAllowedUidMayDrainButOnlyRootMountsUnmountsAndReloads() throws Exception {
         Path socket = world.resolve("allowed-commands.sock");
         List<String> ran = new java.util.concurrent.CopyOnWriteArrayList<>();
-        ControlCommand record = request -> {
-            ran.add(request.get("cmd").asText());
-            return null;
-        };
-        try (ControlServer server = ControlServer.start(new ControlSettings(socket, Set.of(NOBODY), Set.of()),
-                Map.of("mount", record, "umount", record, "reload", record, "drain", record))) {
+        try (ControlServer server = recording(socket, Set.of(NOBODY), ran)) {
             for (String request : List.of(
                     "{\"cmd\":\"mount\",\"meta\":\"file:///etc/shadow\",\"mountpoint\":\"/mnt\"}",
                     "{\"cmd\":\"umount\",\"mountpoint\":\"/\"}", "{\"cmd\":\"reload\"}")) {
