@@ -14,7 +14,7 @@ M=$W/mnt                # mountpoints (the guest's / is read-only host files)
 mkdir -p "$W/cache" "$W/src" "$M"
 cd /
 
-. "$(dirname "$(realpath "$0")")/daemon-checks.sh"
+. "$(dirname "$(realpath "$0")")/daemon-checks.sh"   # checks.sh (check, since, alive) + the daemon helpers
 tag_of() {   # tag_of IMAGE SLOT — the device slot's tag from the manifest
     python3 -c 'import json,sys; m=json.load(open(sys.argv[1]))
 print(next(i for i in m["images"] if i["name"]==sys.argv[2])["blobs"][int(sys.argv[3])]["tag"])' \

@@ -1,25 +1,8 @@
 # daemon-checks.sh — sourced by the guest scripts (cachefiles-e2e.sh, cachefiles-mount.sh) inside the test VM.
-# Needs W (work dir), JAVA, JAR, IMAGES set; gives the check protocol (@@CHECK lines the JUnit side reads) and the
+# Needs W (work dir), JAVA, JAR, IMAGES set; gives checks.sh (the @@CHECK lines the JUnit side reads) and the
 # daemon helpers: start_daemon NAME serves $W/config.json with `ondemandd run` until /dev/cachefiles is bound.
+. "$(dirname "$(realpath "${BASH_SOURCE[0]}")")/checks.sh"   # check, since, alive
 T0=$(date +%s.%N)
-since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
-FAILED=0
-# check NAME CMD... — runs CMD in this shell (it may start the daemon), prints the check line; CMD's output is
-# shown indented, its last line is the detail.
-check() {
-    local name="$1"; shift
-    local t rc; t=$(date +%s.%N)
-    "$@" >"$W/check.out" 2>&1; rc=$?
-    sed "s/^/  [$name] /" "$W/check.out"
-    local detail; detail="$(tail -1 "$W/check.out")"
-    if [ $rc -eq 0 ]; then echo "@@CHECK $name PASS $(since "$t") $detail"
-    else echo "@@CHECK $name FAIL $(since "$t") $detail"; FAILED=$((FAILED + 1)); fi
-    return $rc
-}
-alive() {   # alive PID — running and not a zombie waiting to be reaped
-    local state; state=$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null) || return 1
-    [ -n "$state" ] && [ "$state" != Z ]
-}
 DPID=""
 start_daemon() {   # start_daemon NAME — starts `ondemandd run`, waits until the cache is bound
     local name="$1" t; t=$(date +%s.%N)

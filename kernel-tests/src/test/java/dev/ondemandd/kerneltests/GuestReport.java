@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.zip.GZIPInputStream;
+import org.assertj.core.api.Assertions;
 
 /**
  * What a guest-side check script reported on the VM's console:
@@ -67,6 +68,16 @@ record GuestReport(String kernel, Map<String, Check> checks, Map<String, String>
 
     List<String> output(String name) {
         return outputs.getOrDefault(name, List.of());
+    }
+
+    /** Asserts that the guest ran the check and it passed; otherwise shows its output or the VM log's tail. */
+    void assertPassed(String name, TestImages.Result vm) {
+        Check check = check(name).orElseGet(() -> Assertions.fail(
+                "check '" + name + "' did not run in the VM (vm-run exit " + vm.exitCode() + "); log " + vm.log()
+                        + ":\n" + vm.tail(40)));
+        Assertions.assertThat(check.passed())
+                .as("%s: %s%n%s", name, check.detail(), String.join("\n", output(name)))
+                .isTrue();
     }
 
     private static String gunzip(String base64) {

@@ -1,8 +1,5 @@
 package dev.ondemandd.kerneltests;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,9 +15,6 @@ import java.util.Map;
  */
 record GuestRun(GuestReport report, TestImages.Result vm) {
 
-    private static final Duration KERNEL_BUILD_TIMEOUT = Duration.ofMinutes(60);
-    private static final Duration BUILD_TIMEOUT = Duration.ofMinutes(15);
-
     /**
      * Boots the VM and runs {@code test-images/<guestScript> JAR IMAGES}; logs and traces the guest printed go to
      * {@code target/<outDir>/}.
@@ -32,12 +26,7 @@ record GuestRun(GuestReport report, TestImages.Result vm) {
         Path jar = images.daemonJar();
         Map<String, String> env = Map.of("JAVA_HOME", System.getProperty("java.home"),
                 "VM_TIMEOUT", Long.toString(vmTimeout.toSeconds() - 30));
-        TestImages.Result kernel = images.run(KERNEL_BUILD_TIMEOUT, out.resolve("build-kernel.log"), env, line -> { },
-                false, images.script("build-kernel").toString());
-        images.run(BUILD_TIMEOUT, out.resolve("build-initramfs.log"), env, line -> { }, false,
-                images.script("build-initramfs").toString());
-        Path manifest = images.makeImages(out.resolve("images"), out.resolve("make-images.log"));
-        System.out.printf("kernel %s (%.0f s), images %s%n", kernel.printedPath(), seconds(kernel.elapsed()), manifest);
+        Path manifest = images.prepareVm(out, env);
         String name = Path.of(guestScript).getFileName().toString().replaceFirst("\\.sh$", "");
         TestImages.Result vm = images.run(vmTimeout, out.resolve(name + ".log"), env,
                 line -> {
@@ -64,11 +53,6 @@ record GuestRun(GuestReport report, TestImages.Result vm) {
 
     /** Asserts that the guest ran the check and it passed; otherwise shows its output or the VM log's tail. */
     void assertPassed(String name) {
-        GuestReport.Check check = report.check(name).orElseGet(() -> fail(
-                "check '" + name + "' did not run in the VM (vm-run exit " + vm.exitCode() + "); log " + vm.log()
-                        + ":\n" + vm.tail(40)));
-        assertThat(check.passed())
-                .as("%s: %s%n%s", name, check.detail(), String.join("\n", report.output(name)))
-                .isTrue();
+        report.assertPassed(name, vm);
     }
 }

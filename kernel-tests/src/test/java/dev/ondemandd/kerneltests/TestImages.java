@@ -32,6 +32,9 @@ final class TestImages {
     /** erofs-utils from source (about a minute cold) plus the images. */
     static final Duration IMAGE_BUILD_TIMEOUT = Duration.ofMinutes(15);
 
+    /** A cold kernel build on 2 busy cores. */
+    static final Duration KERNEL_BUILD_TIMEOUT = Duration.ofMinutes(60);
+
     private final Path repository;
 
     private TestImages(Path repository) {
@@ -70,6 +73,21 @@ final class TestImages {
     Path makeImages(Path out, Path log) throws IOException, InterruptedException {
         return run(IMAGE_BUILD_TIMEOUT, log, Map.of(), line -> { }, false, script("make-images").toString(),
                 out.toString()).printedPath();
+    }
+
+    /**
+     * Builds (or reuses) what a VM test boots: the test kernel, the initramfs and the make-images test images
+     * under {@code out/images}, logging each build under {@code out}; returns the images' manifest.json.
+     */
+    Path prepareVm(Path out, Map<String, String> env) throws IOException, InterruptedException {
+        Result kernel = run(KERNEL_BUILD_TIMEOUT, out.resolve("build-kernel.log"), env, line -> { }, false,
+                script("build-kernel").toString());
+        run(IMAGE_BUILD_TIMEOUT, out.resolve("build-initramfs.log"), env, line -> { }, false,
+                script("build-initramfs").toString());
+        Path manifest = makeImages(out.resolve("images"), out.resolve("make-images.log"));
+        System.out.printf("kernel %s (%.0f s), images %s%n", kernel.printedPath(), kernel.elapsed().toMillis() / 1000.0,
+                manifest);
+        return manifest;
     }
 
     /** Skips (never fails) where a VM cannot be had at all: not Linux on x86-64, or switched off on purpose. */

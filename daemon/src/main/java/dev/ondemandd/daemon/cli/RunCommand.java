@@ -18,7 +18,6 @@ import dev.ondemandd.daemon.frontend.fanotify.FanotifyDaemon;
 import dev.ondemandd.daemon.metrics.Metrics;
 import dev.ondemandd.daemon.ops.KernelWarnings;
 import dev.ondemandd.daemon.ops.Operations;
-import dev.ondemandd.protocol.cachefiles.CachefilesCommands;
 import java.util.Map;
 import java.util.OptionalInt;
 import dev.ondemandd.daemon.config.ConfigException;
@@ -97,8 +96,7 @@ final class RunCommand implements Callable<Integer> {
             try {
                 try {
                     if (held.isPresent()) {
-                        service.frontend().start();
-                        device.command(CachefilesCommands.RESTORE); // the kernel hands out pending requests again
+                        service.resume(); // restore, then serve: the kernel hands out pending requests again
                         ops.metrics().daemon().restored(FD_NAME);
                         LOG.log(Level.INFO, "took the cachefiles fd back from systemd and wrote restore");
                     } else {

@@ -4,6 +4,7 @@ import dev.ondemandd.daemon.core.Core;
 import dev.ondemandd.daemon.core.CoreListener;
 import dev.ondemandd.daemon.core.CoreSettings;
 import dev.ondemandd.daemon.core.SourceResolver;
+import dev.ondemandd.protocol.cachefiles.CachefilesCommands;
 import dev.ondemandd.protocol.cachefiles.CachefilesDevice;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
@@ -32,6 +33,19 @@ public final class CachefilesService implements AutoCloseable {
     /** Writes dir, tag and {@code bind ondemand}, then starts serving. */
     public void start(String dir, String tag) throws IOException {
         frontend.bind(dir, tag);
+        frontend.start();
+    }
+
+    /**
+     * Takes over a cache that a previous daemon bound, from its device fd (handed back by systemd's fd store):
+     * writes {@code restore}, which makes the kernel hand out again every request still outstanding (those the
+     * dead daemon had read and not answered too), then starts serving. In this order only: written after the read
+     * loop has started, restore also re-marks the requests this daemon has just read, and the kernel hands an OPEN
+     * out twice (seen on 6.12: the second read() fails with EEXIST, the kernel fails that OPEN, and the first
+     * {@code copen} gets EINVAL).
+     */
+    public void resume() throws IOException {
+        device.command(CachefilesCommands.RESTORE);
         frontend.start();
     }
 

@@ -23,6 +23,8 @@ final class FakeDevice implements CachefilesDevice {
     final BlockingQueue<byte[]> pending = new LinkedBlockingQueue<>();
     final BlockingQueue<String> commands = new LinkedBlockingQueue<>();
     final Map<Integer, FakeFd> fds = new ConcurrentHashMap<>();
+    /** Commands ("command restore") and reads that returned a message ("read"), in the order they happened. */
+    final List<String> events = new CopyOnWriteArrayList<>();
 
     void send(CachefilesMessage message) {
         ByteBuffer b = ByteBuffer.allocate(MSG_MAX_SIZE);
@@ -42,6 +44,7 @@ final class FakeDevice implements CachefilesDevice {
 
     @Override
     public void command(String command) {
+        events.add("command " + command);
         commands.add(command);
     }
 
@@ -51,6 +54,7 @@ final class FakeDevice implements CachefilesDevice {
         if (next == null) {
             return 0;
         }
+        events.add("read");
         dst.put(next);
         return next.length;
     }

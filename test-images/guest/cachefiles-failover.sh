@@ -1,0 +1,335 @@
+#!/bin/bash
+# cachefiles-failover.sh JAR IMAGES HOLDER — runs INSIDE the test VM (test-images/vm-run), as root, with
+# JAVA_HOME set. SIGKILL of `ondemandd run` while readers are blocked on cold data, on the real kernel:
+#
+#  failover   The daemon runs under HOLDER (test-images/fdstore-holder.py: systemd's fd store and restart on
+#             failure). Each round mounts two fresh images (new fsids: cold cache) served from a slow HTTP
+#             source, starts many readers of many files, SIGKILLs the daemon mid-read; the holder starts a new
+#             one with the /dev/cachefiles fd, which writes `restore`; the kernel re-sends the requests (OPENs
+#             with new object ids) and every reader must finish with the right sha256 and no error.
+#  no-holder  The daemon runs alone. SIGKILL mid-read: every blocked reader must fail at once (the kernel
+#             withdraws the cache: EIO or ENOBUFS) or finish with the right bytes, none may hang; the next
+#             daemon binds again and serves the killed round's images, remounted, with the right bytes.
+#
+# Output as cachefiles-e2e.sh: one `@@CHECK <name> PASS|FAIL <seconds> <detail>` per round and per summary,
+# the logs as @@LOG-BEGIN/@@LOG-END blocks (gzip + base64). Knobs (environment): VMTEST_FAILOVER_ROUNDS (20),
+# VMTEST_FAILOVER_DELAY (seconds per HTTP GET, 0.1), VMTEST_JAVA_OPTS.
+set -u
+JAR="$(realpath "$1")"; IMAGES="$(realpath "$2")"; HOLDER="$(realpath "$3")"
+JAVA="${JAVA_HOME:?JAVA_HOME must point at a JDK 21+}/bin/java"
+HERE="$(dirname "$(realpath "$0")")"
+ROUNDS="${VMTEST_FAILOVER_ROUNDS:-20}"
+DELAY="${VMTEST_FAILOVER_DELAY:-0.1}"
+PORT=8766
+W=/scratch/failover
+M=$W/mnt                 # mountpoints
+R=$W/readers             # one reader's .out/.end/.rc per file, cleared each round
+READER_TIMEOUT=300       # a reader not done by then hangs (restarts under TCG take tens of seconds)
+BLOCKED_ERROR_LIMIT=10   # no-holder: a blocked reader must fail (or finish) within this many seconds
+FAILED_READ="Input/output error|No buffer space available"
+mkdir -p "$W/cache" "$M" "$R"
+cd /
+echo 3 >/proc/sys/kernel/printk
+echo "@@KERNEL $(uname -r)"
+echo "kernel $(uname -r); images $IMAGES; jar $JAR; $ROUNDS rounds each; ${DELAY} s per GET"
+
+. "$HERE/checks.sh"   # check, since, alive
+T0=$(date +%s.%N)
+bound() {   # an active cache is bound (fscache lists it with state A)
+    grep -Eq ' A [^ ]+$' /proc/fs/netfs/caches 2>/dev/null
+}
+
+# --- the slow source and the configuration ---------------------------------------------------------------
+python3 "$HERE/failover-slow-server.py" "$PORT" "$IMAGES" "$DELAY" 2>"$W/slow-server.log" &
+SERVER=$!
+for _ in $(seq 150); do (: </dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break; sleep 0.2; done
+cat >"$W/config.json" <<EOF
+{"cachefiles": {"dir": "$W/cache"},
+ "dispatcher": {"readDeadline": "120s"},
+ "sources": [
+  {"volume": "erofs,*", "cookie": "*-blob", "url": "http://127.0.0.1:$PORT/chunked/blob.img"},
+  {"volume": "erofs,*", "cookie": "*-small", "url": "http://127.0.0.1:$PORT/small/meta.erofs"},
+  {"volume": "erofs,*", "cookie": "*", "url": "http://127.0.0.1:$PORT/chunked/meta.erofs"}]}
+EOF
+# Every round mounts fsid=<name> (the chunked image, its blob as <name>-blob) and fsid=<name>-small (small
+# files): 12 readers of one chunked file each, and 8 readers of 16 small files each (one small file is one
+# READ of a page the kernel waits for: more of them would only make TCG rounds longer).
+mkdir -p "$W/lists"
+awk 'NR % 11 == 1' "$IMAGES/small/files.sha256" | head -128 >"$W/small.sha256"
+split -n l/8 -d "$W/small.sha256" "$W/lists/small."
+i=0
+while IFS= read -r line; do printf '%s\n' "$line" >"$W/lists/chunked.$(printf %02d $i)"; i=$((i + 1)); done \
+    <"$IMAGES/chunked/files.sha256"
+list_bytes() {   # list_bytes IMAGE LIST — the bytes of the files a sha256 list names
+    awk '{ print $2 }' "$2" | (cd "$IMAGES/$1/tree" && xargs -d '\n' stat -c %s) | awk '{ s += $1 } END { print s + 0 }'
+}
+TREE_BYTES=$(( $(list_bytes chunked "$IMAGES/chunked/files.sha256") + $(list_bytes small "$W/small.sha256") ))
+TREE_FILES=$(( $(wc -l <"$IMAGES/chunked/files.sha256") + $(wc -l <"$W/small.sha256") ))
+
+mount_pair() {   # mount_pair NAME — the two images of a round, bounded
+    mkdir -p "$M/$1" "$M/$1-small"
+    timeout 120 mount -t erofs none -o "fsid=$1,device=$1-blob" "$M/$1" || { echo "mount of $1 failed"; return 1; }
+    timeout 120 mount -t erofs none -o "fsid=$1-small" "$M/$1-small" \
+        || { umount "$M/$1"; echo "mount of $1-small failed"; return 1; }
+}
+umount_pair() {
+    timeout 120 umount "$M/$1" "$M/$1-small" || { echo "umount of $1 failed"; return 1; }
+}
+start_readers() {   # start_readers NAME — every file of both images, one sha256sum -c per list, all at once
+    rm -f "$R"/*
+    local list dir
+    for list in "$W"/lists/*; do
+        case "$list" in *chunked.*) dir="$M/$1" ;; *) dir="$M/$1-small" ;; esac
+        local id="${list##*/}"
+        ( cd "$dir" && sha256sum --quiet --strict -c "$list" >"$R/$id.out" 2>&1; rc=$?
+          echo "$EPOCHREALTIME" >"$R/$id.end"; echo $rc >"$R/$id.rc" ) &
+    done
+}
+readers() { ls "$W/lists" | wc -l; }
+running_readers() {   # the readers not done yet, one name a line
+    local list
+    for list in "$W"/lists/*; do [ -f "$R/${list##*/}.rc" ] || echo "${list##*/}"; done
+}
+wait_readers() {   # wait_readers SECONDS — until every reader is done; false if some still run then
+    local end=$(( SECONDS + $1 ))
+    while [ -n "$(running_readers)" ]; do
+        [ $SECONDS -lt $end ] || return 1
+        sleep 0.1
+    done
+}
+failed_readers() {   # the readers whose sha256sum -c did not succeed, space-separated
+    local f
+    for f in "$R"/*.rc; do [ "$(cat "$f")" = 0 ] || { f="${f##*/}"; printf '%s ' "${f%.rc}"; }; done
+}
+wrong_bytes() {   # names the readers that read a file with the wrong sha256 (sha256sum: "<file>: FAILED")
+    grep -l ': FAILED$' "$R"/*.out 2>/dev/null | sed 's|.*/||; s|\.out$||'
+}
+KILL_DELAY=1
+kill_delay() {   # a random point in the first half of a cold read of both images (measured in the warm-up)
+    awk -v b="$KILL_DELAY" -v r="$RANDOM" 'BEGIN { d = b * (0.15 + 0.35 * r / 32767); printf "%.2f", d < 0.3 ? 0.3 : d }'
+}
+
+# --- the JVM: one training run for an AOT cache, so that the 40 restarts below start faster ---------------
+JAVA_OPTS="${VMTEST_JAVA_OPTS:--XX:TieredStopAtLevel=1 -XX:+UseSerialGC}"
+DPID=""
+start_daemon() {   # start_daemon LOG [JVM OPTIONS] — `ondemandd run` without a holder, waits until bound
+    local log="$1" t=$(date +%s.%N); shift
+    # shellcheck disable=SC2086
+    "$JAVA" $JAVA_OPTS "$@" -jar "$JAR" run --config "$W/config.json" >>"$log" 2>&1 &
+    DPID=$!
+    local end=$(( SECONDS + 300 ))
+    while [ $SECONDS -lt $end ]; do
+        if [ "$(readlink /proc/$DPID/fd/* 2>/dev/null | grep -c '^/dev/cachefiles$')" -gt 0 ] && bound; then
+            echo "daemon $DPID bound after $(since "$t") s"; return 0
+        fi
+        alive "$DPID" || { echo "daemon exited before binding:"; tail -20 "$log"; return 1; }
+        sleep 0.1
+    done
+    echo "daemon did not bind within 300 s"; return 1
+}
+stop_daemon() {   # SIGTERM, bounded wait, exit status 0 (or 143) wanted
+    kill -TERM "$DPID" 2>/dev/null
+    local end=$(( SECONDS + 300 ))
+    while alive "$DPID" && [ $SECONDS -lt $end ]; do sleep 0.2; done
+    if alive "$DPID"; then kill -KILL "$DPID"; wait "$DPID"; echo "daemon still running 300 s after SIGTERM"; return 1; fi
+    wait "$DPID"; local rc=$?
+    [ $rc -eq 0 ] || [ $rc -eq 143 ] || { echo "daemon exited with status $rc"; return 1; }
+    echo "daemon exited with status $rc"
+}
+wait_unbound() {   # after a daemon is gone: until the kernel has withdrawn its cache (a new bind needs that)
+    local end=$(( SECONDS + 60 ))
+    while bound; do [ $SECONDS -lt $end ] || { echo "the cache is still bound 60 s after the daemon died"; return 1; }; sleep 0.1; done
+}
+warm_up() {
+    local aot="$W/ondemandd.aot"
+    start_daemon "$W/daemon-warmup.log" -XX:AOTCacheOutput="$aot" || return 1
+    mount_pair w0 || return 1
+    local t=$(date +%s.%N)
+    start_readers w0
+    wait_readers "$READER_TIMEOUT" || { echo "readers of a plain cold read hang"; return 1; }
+    local took; took=$(since "$t")
+    local bad; bad=$(failed_readers)
+    [ -z "$bad" ] || { echo "a cold read without a kill failed: $bad: $(cat "$R"/*.out | head -3)"; return 1; }
+    umount_pair w0 || return 1
+    stop_daemon || return 1
+    wait_unbound || return 1
+    KILL_DELAY=$took
+    if [ -s "$aot" ]; then JAVA_OPTS="$JAVA_OPTS -XX:AOTCache=$aot"; fi
+    echo "cold read of both images ($TREE_FILES files, $TREE_BYTES bytes) by $(readers) readers in $took s;" \
+        "AOT cache $( [ -s "$aot" ] && echo "$(stat -c %s "$aot") bytes" || echo "not written")"
+}
+check warm-up warm_up || { echo "@@ABORT the daemon does not serve the slow source"; cat "$W/daemon-warmup.log"; exit 1; }
+
+# --- failover: the holder keeps /dev/cachefiles across SIGKILL ---------------------------------------------
+HLOG="$W/holder.log"; DLOG="$W/daemon-holder.log"; PIDFILE="$W/daemon.pid"
+holder_ready_time() {   # holder_ready_time PID — unix time of the holder's "pid PID is ready" line, if any
+    awk -v p="$1" '$3 == "pid" && $4 == p && $5 == "is" && $6 == "ready" { print $2; exit }' "$HLOG"
+}
+start_holder() {
+    local t=$(date +%s.%N)
+    # shellcheck disable=SC2086
+    python3 "$HOLDER" --pid-file "$PIDFILE" --output "$DLOG" --timeout-start-sec 300 --timeout-stop-sec 120 \
+        -- "$JAVA" $JAVA_OPTS -jar "$JAR" run --config "$W/config.json" 2>"$HLOG" &
+    HOLDER_PID=$!
+    local end=$(( SECONDS + 300 ))
+    while [ $SECONDS -lt $end ]; do
+        [ -s "$PIDFILE" ] && [ -n "$(holder_ready_time "$(cat "$PIDFILE")")" ] && grep -q "stored fd 'cachefiles'" "$HLOG" \
+            && { echo "daemon $(cat "$PIDFILE") ready under the holder after $(since "$t") s; it stored the device fd"; return 0; }
+        alive "$HOLDER_PID" || { echo "the holder exited"; tail -5 "$HLOG"; return 1; }
+        sleep 0.1
+    done
+    echo "the daemon was not ready under the holder within 300 s"; tail -5 "$HLOG"; return 1
+}
+FO_RESTART_MAX=0; FO_RESTART_SUM=0; FO_DONE_MAX=0; FO_BLOCKED=0; FO_BYTES=0; FO_PASSED=0; FO_REOPENS=0
+failover_round() {
+    local r="$1" name="a$1"
+    mount_pair "$name" || return 1
+    start_readers "$name"
+    sleep "$(kill_delay)"
+    local blocked; blocked=$(running_readers | wc -l)
+    local old; old=$(cat "$PIDFILE")
+    local lines_before; lines_before=$(wc -l <"$DLOG")
+    local tk=$EPOCHREALTIME
+    kill -KILL "$old"
+    [ "$blocked" -gt 0 ] || echo "note: every reader had finished before the kill"
+    # the holder starts a new daemon with the device fd; it writes restore and says READY=1
+    local new="" ready="" end=$(( SECONDS + READER_TIMEOUT ))
+    while [ $SECONDS -lt $end ]; do
+        new=$(cat "$PIDFILE" 2>/dev/null)
+        if [ -n "$new" ] && [ "$new" != "$old" ]; then ready=$(holder_ready_time "$new"); [ -n "$ready" ] && break; fi
+        alive "$HOLDER_PID" || { echo "the holder exited"; tail -5 "$HLOG"; return 1; }
+        sleep 0.1
+    done
+    [ -n "$ready" ] || { echo "no new daemon was ready within $READER_TIMEOUT s of the kill"; tail -5 "$HLOG"; return 1; }
+    wait_readers "$READER_TIMEOUT" || { echo "readers still blocked $READER_TIMEOUT s after the kill: $(running_readers | tr '\n' ' ')"; return 1; }
+    local done_at; done_at=$(cat "$R"/*.end | sort -n | tail -1)
+    local wrong; wrong=$(wrong_bytes)
+    [ -z "$wrong" ] || { echo "WRONG bytes read by: $wrong"; return 1; }
+    local failed; failed=$(failed_readers)
+    [ -z "$failed" ] || { echo "readers saw an error: $failed: $(cat "$R/${failed%% *}.out" | head -2 | tr '\n' ' ')"; return 1; }
+    # what the new daemon logged: restore, and the OPENs the kernel re-sent (new object ids) for this round
+    tail -n +"$((lines_before + 1))" "$DLOG" >"$W/round.log"
+    grep -q 'wrote restore' "$W/round.log" || { echo "the new daemon did not write restore"; return 1; }
+    local reopens; reopens=$(grep ' OPEN object_id ' "$W/round.log" | grep -cE " erofs,$name(-small)?/")
+    umount_pair "$name" || return 1
+    local restart; restart=$(awk -v a="$tk" -v b="$ready" 'BEGIN { printf "%.2f", b - a }')
+    local done; done=$(awk -v a="$tk" -v b="$done_at" 'BEGIN { printf "%.2f", b - a }')
+    FO_PASSED=$((FO_PASSED + 1)); FO_BLOCKED=$((FO_BLOCKED + blocked)); FO_BYTES=$((FO_BYTES + TREE_BYTES))
+    FO_REOPENS=$((FO_REOPENS + reopens))
+    FO_RESTART_SUM=$(awk -v a="$FO_RESTART_SUM" -v b="$restart" 'BEGIN { print a + b }')
+    FO_RESTART_MAX=$(awk -v a="$FO_RESTART_MAX" -v b="$restart" 'BEGIN { print (b > a ? b : a) }')
+    FO_DONE_MAX=$(awk -v a="$FO_DONE_MAX" -v b="$done" 'BEGIN { print (b > a ? b : a) }')
+    echo "round $r: $blocked of $(readers) readers blocked at SIGKILL of $old; daemon $new READY ${restart} s later" \
+        "(restore, $reopens OPENs re-sent for the round's objects); all readers right ${done} s after the kill," \
+        "$TREE_BYTES bytes verified"
+}
+failover_rounds() {
+    [ "$FO_PASSED" -eq "$ROUNDS" ] || { echo "$FO_PASSED of $ROUNDS rounds passed"; return 1; }
+    [ "$FO_BLOCKED" -gt 0 ] || { echo "no reader was ever blocked at a kill: the test did not test"; return 1; }
+    echo "$ROUNDS rounds, $FO_BLOCKED readers blocked at the kills, none saw an error; $FO_BYTES bytes verified;" \
+        "restart (SIGKILL to READY) mean $(awk -v s="$FO_RESTART_SUM" -v n="$ROUNDS" 'BEGIN { printf "%.1f", s / n }') s," \
+        "max $FO_RESTART_MAX s; readers done at most $FO_DONE_MAX s after a kill; $FO_REOPENS OPENs re-sent"
+}
+stop_holder() {
+    kill -TERM "$HOLDER_PID"
+    local end=$(( SECONDS + 180 ))
+    while alive "$HOLDER_PID" && [ $SECONDS -lt $end ]; do sleep 0.2; done
+    alive "$HOLDER_PID" && { echo "the holder still runs 180 s after SIGTERM"; return 1; }
+    wait "$HOLDER_PID"; local rc=$?
+    wait_unbound || return 1
+    [ $rc -eq 0 ] || { echo "the holder exited with status $rc"; tail -5 "$HLOG"; return 1; }
+    echo "holder and daemon stopped (status 0), the fd store released and the cache unbound"
+}
+TF=$(date +%s.%N)
+if check failover-holder-starts start_holder; then
+    for r in $(seq "$ROUNDS"); do check "failover-round-$(printf %02d "$r")" failover_round "$r" || break; done
+    check failover-holder-stops stop_holder
+fi
+check failover-rounds failover_rounds
+echo "failover part: $(since "$TF") s"
+
+# --- no holder: SIGKILL fails the blocked readers at once; a new daemon serves again -----------------------
+NLOG="$W/daemon-noholder.log"
+NH_GONE_MAX=0; NH_PASSED=0; NH_BLOCKED=0; NH_ERRORS=0; NH_COMPLETED=0; NH_MAX=0; NH_BYTES=0; NH_EIO=0; NH_ENOBUFS=0
+verify_pair() {   # verify_pair NAME — a remount of NAME's images reads every file right
+    mount_pair "$1" || return 1
+    (cd "$M/$1" && sha256sum --quiet --strict -c "$IMAGES/chunked/files.sha256") \
+        && (cd "$M/$1-small" && sha256sum --quiet --strict -c "$W/small.sha256") \
+        || { umount_pair "$1"; echo "the remount of $1 read wrong bytes or failed"; return 1; }
+    umount_pair "$1"
+}
+noholder_round() {
+    local r="$1" name="b$1"
+    start_daemon "$NLOG" >/dev/null || { echo "round $r: a new daemon did not bind after the last kill"; return 1; }
+    if [ "$r" -gt 1 ]; then
+        verify_pair "b$((r - 1))" || return 1
+        NH_BYTES=$((NH_BYTES + TREE_BYTES))
+    fi
+    mount_pair "$name" || return 1
+    start_readers "$name"
+    sleep "$(kill_delay)"
+    local blocked; blocked=$(running_readers)
+    local tk=$EPOCHREALTIME
+    kill -KILL "$DPID"
+    wait "$DPID" 2>/dev/null
+    # reaped only after the kernel closed its fds (exit_files comes before exit_notify): the JVM's teardown
+    local gone; gone=$(awk -v a="$tk" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f", b - a }')
+    wait_readers 120 || { echo "readers HANG after SIGKILL: $(running_readers | tr '\n' ' ')"; return 1; }
+    local wrong; wrong=$(wrong_bytes)
+    [ -z "$wrong" ] || { echo "WRONG bytes read by: $wrong"; return 1; }
+    local id max=0 errors=0 completed=0 eio=0 enobufs=0
+    for id in $blocked; do
+        local lat; lat=$(awk -v a="$tk" -v b="$(cat "$R/$id.end")" 'BEGIN { printf "%.3f", b - a }')
+        max=$(awk -v a="$max" -v b="$lat" 'BEGIN { print (b > a ? b : a) }')
+        if [ "$(cat "$R/$id.rc")" = 0 ]; then completed=$((completed + 1)); continue; fi
+        grep -Eq "$FAILED_READ" "$R/$id.out" || { echo "reader $id failed without EIO/ENOBUFS: $(head -2 "$R/$id.out")"; return 1; }
+        errors=$((errors + 1))
+        grep -q "Input/output error" "$R/$id.out" && eio=$((eio + 1))
+        grep -q "No buffer space available" "$R/$id.out" && enobufs=$((enobufs + 1))
+    done
+    umount_pair "$name" || return 1
+    wait_unbound || return 1
+    local n; n=$(echo "$blocked" | grep -c .)
+    awk -v m="$max" -v l="$BLOCKED_ERROR_LIMIT" 'BEGIN { exit !(m <= l) }' \
+        || { echo "a blocked reader took $max s to return after SIGKILL (limit $BLOCKED_ERROR_LIMIT s)"; return 1; }
+    NH_PASSED=$((NH_PASSED + 1)); NH_BLOCKED=$((NH_BLOCKED + n)); NH_ERRORS=$((NH_ERRORS + errors))
+    NH_COMPLETED=$((NH_COMPLETED + completed)); NH_EIO=$((NH_EIO + eio)); NH_ENOBUFS=$((NH_ENOBUFS + enobufs))
+    NH_MAX=$(awk -v a="$NH_MAX" -v b="$max" 'BEGIN { print (b > a ? b : a) }')
+    NH_GONE_MAX=$(awk -v a="$NH_GONE_MAX" -v b="$gone" 'BEGIN { print (b > a ? b : a) }')
+    echo "round $r: $n of $(readers) readers blocked at SIGKILL: $errors failed (EIO $eio, ENOBUFS $enobufs)," \
+        "$completed finished right, the last ${max} s after the kill (the process was reaped ${gone} s after it)$( [ "$r" -gt 1 ] && echo "; round $((r - 1))'s images right after a remount")"
+}
+final_remount() {
+    start_daemon "$NLOG" >/dev/null || { echo "a new daemon did not bind after the last kill"; return 1; }
+    verify_pair "b$ROUNDS" || return 1
+    NH_BYTES=$((NH_BYTES + TREE_BYTES))
+    stop_daemon >/dev/null || { echo "the last daemon did not stop cleanly"; return 1; }
+    echo "the last killed round's images read right from a new daemon; it stopped cleanly"
+}
+noholder_rounds() {
+    [ "$NH_PASSED" -eq "$ROUNDS" ] || { echo "$NH_PASSED of $ROUNDS rounds passed"; return 1; }
+    [ "$NH_BLOCKED" -gt 0 ] || { echo "no reader was ever blocked at a kill: the test did not test"; return 1; }
+    echo "$ROUNDS rounds, $NH_BLOCKED readers blocked at the kills: $NH_ERRORS failed (EIO $NH_EIO, ENOBUFS" \
+        "$NH_ENOBUFS), $NH_COMPLETED finished right, none hung; slowest return after SIGKILL $NH_MAX s (reaping the" \
+        "killed JVM took up to $NH_GONE_MAX s);" \
+        "$NH_BYTES bytes verified after remounts by new daemons"
+}
+TN=$(date +%s.%N)
+for r in $(seq "$ROUNDS"); do check "noholder-round-$(printf %02d "$r")" noholder_round "$r" || break; done
+[ "$NH_PASSED" -eq "$ROUNDS" ] && check noholder-final-remount final_remount
+check noholder-rounds noholder_rounds
+echo "no-holder part: $(since "$TN") s"
+
+kill -USR1 "$SERVER" 2>/dev/null; sleep 0.2; kill "$SERVER" 2>/dev/null
+dump() {   # dump NAME FILE — a log out through the console, gzip+base64
+    [ -f "$2" ] || return 0
+    echo "@@LOG-BEGIN $1"; gzip -9c "$2" | base64 -w 76; echo "@@LOG-END $1"
+}
+dump holder "$HLOG"
+dump daemon-holder "$DLOG"
+dump daemon-noholder "$NLOG"
+dump daemon-warmup "$W/daemon-warmup.log"
+dump slow-server "$W/slow-server.log"
+dmesg >"$W/dmesg.log"; dump kernel "$W/dmesg.log"
+echo "total $(since "$T0") s in the guest; $FAILED checks failed"
+[ "$FAILED" -eq 0 ]
