@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
         description = "Serves lazily pulled EROFS images to the kernel (cachefiles on-demand mode or fanotify"
                 + " pre-content events).",
         subcommands = {RunCommand.class, MountCommand.class, UmountCommand.class, ReplayCommand.class,
-            DemoCommand.class, StatusCommand.class, ReloadCli.class},
+            DemoCommand.class, StatusCommand.class, ReloadCli.class, SuperviseCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:done as asked",
@@ -46,6 +46,9 @@ public final class Main implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
+        if (System.getProperty("java.util.logging.manager") == null) {
+            System.setProperty("java.util.logging.manager", LogSetup.KeepLoggingAtShutdown.class.getName());
+        }
         int code = execute(args);
         if (!shutdownHookRunning) {
             System.exit(code);

@@ -157,7 +157,7 @@ final class RunCommand implements Callable<Integer> {
                             serving(ops, daemon.core()::stats, () -> Runtime.getRuntime().exit(ExitCode.OK),
                                     runtimeCommands(ops, sources, runtime), Map.of("fanotify",
                                             () -> daemon.server().stats(), "images", runtime::images), line);
-                        });
+                        }, new SystemdFdHolder(ops.systemd(), ops.listenFds()));
             }
         }
     }

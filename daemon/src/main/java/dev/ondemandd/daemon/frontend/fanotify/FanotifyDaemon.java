@@ -36,9 +36,23 @@ public final class FanotifyDaemon implements AutoCloseable {
     public static FanotifyDaemon start(List<ImageSpec> images, Path cacheDir, FetcherRegistry fetchers,
             List<SourceRule> rules, CoreSettings coreSettings, FanotifySettings settings, CoreListener listener)
             throws IOException {
+        return start(images, cacheDir, fetchers, rules, coreSettings, settings, listener, FdHolder.none(), null);
+    }
+
+    /**
+     * As above, keeping the fanotify group (with its journal and the blobs' writers) in {@code holder}, so that
+     * a successor of this process takes them back: when the holder hands a group back at start, its images are
+     * still mounted and what the predecessor left pending is answered before anything else.
+     *
+     * @param runtimeDir where the journal file is created (unlinked at once; the holder's fd keeps it)
+     */
+    public static FanotifyDaemon start(List<ImageSpec> images, Path cacheDir, FetcherRegistry fetchers,
+            List<SourceRule> rules, CoreSettings coreSettings, FanotifySettings settings, CoreListener listener,
+            FdHolder holder, Path runtimeDir) throws IOException {
         List<SourceRule> all = new ArrayList<>(ownRules(images, cacheDir));
         all.addAll(rules);
-        return start(images, cacheDir, fetchers, new SourceResolver(all, fetchers), coreSettings, settings, listener);
+        return start(images, cacheDir, fetchers, new SourceResolver(all, fetchers), coreSettings, settings, listener,
+                holder, runtimeDir);
     }
 
     /** The rules the daemon needs for itself: the images' blobs and the self-check; put them before configured ones. */
@@ -55,13 +69,29 @@ public final class FanotifyDaemon implements AutoCloseable {
     public static FanotifyDaemon start(List<ImageSpec> images, Path cacheDir, FetcherRegistry fetchers,
             SourceResolver resolver, CoreSettings coreSettings, FanotifySettings settings, CoreListener listener)
             throws IOException {
+        return start(images, cacheDir, fetchers, resolver, coreSettings, settings, listener, FdHolder.none(), null);
+    }
+
+    /** As above, with the fanotify group kept in {@code holder} (see the rules' variant). */
+    public static FanotifyDaemon start(List<ImageSpec> images, Path cacheDir, FetcherRegistry fetchers,
+            SourceResolver resolver, CoreSettings coreSettings, FanotifySettings settings, CoreListener listener,
+            FdHolder holder, Path runtimeDir) throws IOException {
         Core core = new Core(coreSettings, resolver, FanotifyServer.hidingSelfCheck(listener));
         FanotifyServer server = null;
         try {
-            server = new FanotifyServer(core, fetchers, FanotifyGroup.open(), cacheDir, settings);
-            server.selfCheck();
+            Failover failover = holder.enabled() ? Failover.start(holder, runtimeDir)
+                    : Failover.without(FanotifyGroup.open());
+            server = new FanotifyServer(core, fetchers, failover, cacheDir, settings);
+            if (!failover.adopted()) {
+                server.selfCheck();
+            }
+            List<PreparedImage> ready = new ArrayList<>();
             for (int i = 0; i < images.size(); i++) {
-                server.mount(server.prepare(i, images.get(i)));
+                ready.add(server.prepare(i, images.get(i)));
+            }
+            server.startServing();
+            for (PreparedImage image : ready) {
+                server.mountOrAdopt(image);
             }
             return new FanotifyDaemon(core, server);
         } catch (IOException | RuntimeException e) {

@@ -17,6 +17,7 @@ import dev.ondemandd.protocol.erofs.ErofsSuperblock;
 import dev.ondemandd.protocol.nativeio.ErrnoException;
 import dev.ondemandd.protocol.nativeio.FanotifyGroup;
 import dev.ondemandd.protocol.nativeio.Mounts;
+import dev.ondemandd.protocol.nativeio.Posix;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.URI;
@@ -67,6 +68,7 @@ public final class FanotifyServer implements AutoCloseable {
     private final FanotifyFrontend frontend;
     private final Path cacheDir;
     private final FanotifySettings settings;
+    private final Failover failover;
     private final List<PreparedImage> mounted = new ArrayList<>();
     private final List<PreparedImage> prepared = new ArrayList<>();
 
@@ -75,6 +77,16 @@ public final class FanotifyServer implements AutoCloseable {
      */
     public FanotifyServer(Core core, FetcherRegistry fetchers, FanotifyGroup group, Path cacheDir,
             FanotifySettings settings) throws IOException {
+        this(core, fetchers, Failover.without(group), cacheDir, settings);
+    }
+
+    /**
+     * @param failover the group with what keeps it across a restart; when it was handed back (a predecessor
+     *     died), events are read only from {@link #startServing()} on, after recovery
+     */
+    public FanotifyServer(Core core, FetcherRegistry fetchers, Failover failover, Path cacheDir,
+            FanotifySettings settings) throws IOException {
+        FanotifyGroup group = failover.group();
         if (cacheDir.toString().contains(",")) {
             throw new IOException("cache dir " + cacheDir + " contains ',', which mount options cannot carry");
         }
@@ -83,9 +95,41 @@ public final class FanotifyServer implements AutoCloseable {
         this.group = group;
         this.cacheDir = cacheDir.toAbsolutePath();
         this.settings = settings;
+        this.failover = failover;
         Files.createDirectories(this.cacheDir.resolve("meta"));
         Files.createDirectories(this.cacheDir.resolve("blobs"));
         this.frontend = new FanotifyFrontend(group, settings.fillAhead());
+        frontend.journal(failover.journal());
+        if (!failover.adopted()) {
+            frontend.start();
+        }
+    }
+
+    /**
+     * With a group handed back by the fd holder: answers what the dead predecessor left pending (its journaled
+     * events filled and allowed, events it read but never journaled failed with EIO), then starts reading
+     * events. Call once every image is {@link #prepare prepared}, before {@link #mountOrAdopt}. With a new group
+     * the loop runs already and this does nothing.
+     */
+    public synchronized void startServing() throws IOException {
+        if (!failover.adopted()) {
+            return;
+        }
+        long start = System.nanoTime();
+        FailoverRecovery.Report report;
+        try {
+            report = frontend.recover(failover.probeLimit(),
+                    core.settings().readDeadline().plus(java.time.Duration.ofSeconds(5)));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while recovering the fanotify group");
+        }
+        LOG.log(report.complete() ? Level.INFO : Level.ERROR, "failover: took the fanotify group back; "
+                + report.allowed() + " pending event(s) filled and allowed, " + report.denied() + " denied EIO (fill"
+                + " failed), " + report.unrecordedDenied() + " denied EIO (never journaled), " + report.alreadyAnswered()
+                + " already answered; fd numbers 0.." + (report.probed() - 1) + " probed in "
+                + (System.nanoTime() - start) / 1_000_000 + " ms" + (report.complete() ? ""
+                        : "; some fills did not finish in time (their readers wait for the core's deadline)"));
         frontend.start();
     }
 
@@ -204,6 +248,7 @@ public final class FanotifyServer implements AutoCloseable {
             blob = SparseBlob.open(sparse, handle.size(), settings.unitSize());
             target.blob = blob;
             blob.attach(handle);
+            blob.useWriter(Posix.open(sparse.toString(), Posix.O_RDWR | Posix.O_CLOEXEC)); // before the mark
             frontend.add(blob);
             group.markPreAccess(blob.path());
             CompletableFuture<String> reader = new CompletableFuture<>();
@@ -339,6 +384,16 @@ public final class FanotifyServer implements AutoCloseable {
                     settings.unitSize());
             target.blob = blob;
             blob.attach(handle);
+            if (!blob.isComplete()) {
+                // The writer before the mark: opened after it, its writes would raise events of their own.
+                int writer = failover.writer(blob.path(), failover.adopted() && failover.isMarked(blob.id()));
+                if (writer >= 0) {
+                    blob.useWriter(writer);
+                } else {
+                    LOG.log(Level.WARNING, "blob " + blob.path().getFileName() + " is marked but its writer fd did"
+                            + " not come back; writing through event fds (events left pending on it get EIO)");
+                }
+            }
             frontend.add(blob);
             if (!blob.isComplete()) {
                 blob.onComplete(() -> unmarkComplete(blob));
@@ -461,6 +516,22 @@ public final class FanotifyServer implements AutoCloseable {
         mounted.add(image);
         LOG.log(Level.INFO, "mounted image " + image.index() + " on " + target);
         tuneReadahead(before, target);
+    }
+
+    /**
+     * Mounts a prepared image, or, when a predecessor that died left it mounted from the same metadata image,
+     * serves that mount again (its readers have been waiting on the group the holder kept).
+     */
+    public synchronized void mountOrAdopt(PreparedImage image) throws IOException {
+        Path target = image.spec().mountpoint();
+        if (failover.adopted() && Files.isDirectory(target)
+                && Mountinfo.erofsSource(target).map(src -> src.equals(image.metaFile().toString())).orElse(false)) {
+            mounted.add(image);
+            LOG.log(Level.INFO, "image " + image.index() + " is still mounted on " + target + " from before the"
+                    + " restart; serving it again");
+            return;
+        }
+        mount(image);
     }
 
     /** The names of the mounted EROFS superblocks (/sys/fs/erofs/erofs-N, also the name of each one's bdi). */
@@ -627,6 +698,7 @@ public final class FanotifyServer implements AutoCloseable {
             }
         }
         prepared.clear();
+        failover.release();
         group.close();
     }
 

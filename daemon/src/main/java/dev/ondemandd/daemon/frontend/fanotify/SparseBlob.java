@@ -25,8 +25,9 @@ import java.util.List;
  * disagree with the data. A unit being filled is in flight: later events on it wait for that fill instead of
  * fetching again.
  *
- * <p>Writes go through a dup of a fanotify event fd: such an fd raises no events, whereas a write through an
- * ordinary fd on a marked file would raise one the daemon itself would have to answer.
+ * <p>Writes go through an fd that raises no events — one opened before the file was marked (kept by the fd holder
+ * across restarts), else a dup of a fanotify event fd — whereas a write through an fd opened on a marked file
+ * would raise one the daemon itself would have to answer.
  */
 public final class SparseBlob implements CacheTarget, AutoCloseable {
     private static final System.Logger LOG = System.getLogger(SparseBlob.class.getName());
@@ -218,6 +219,17 @@ public final class SparseBlob implements CacheTarget, AutoCloseable {
                 writerFd = Posix.dup(eventFd);
             }
         }
+    }
+
+    /**
+     * Writes go through {@code fd} from now on (this blob owns it): an fd opened before the file was marked, or
+     * one the fd holder kept — neither raises events. Before the first event only.
+     */
+    synchronized void useWriter(int fd) {
+        if (writerFd >= 0) {
+            throw new IllegalStateException("blob " + path + " has a writer already");
+        }
+        writerFd = fd;
     }
 
     boolean hasWriter() {
