@@ -3,6 +3,7 @@ package dev.ondemandd.daemon.frontend.cachefiles;
 import dev.ondemandd.daemon.cache.CacheSpace;
 import dev.ondemandd.daemon.cache.CullLimits;
 import dev.ondemandd.daemon.core.Core;
+import dev.ondemandd.daemon.core.LogIds;
 import dev.ondemandd.daemon.core.NamedThreads;
 import dev.ondemandd.daemon.core.ObjectHandle;
 import dev.ondemandd.daemon.core.ObjectKey;
@@ -192,7 +193,7 @@ public final class CachefilesFrontend implements AutoCloseable {
         }
         int fdNumber = fd.fd();
         ownFds.add(fdNumber);
-        CachefilesTarget target = new CachefilesTarget(fd, space, () -> ownFds.remove(fdNumber));
+        CachefilesTarget target = new CachefilesTarget(fd, message.objectId(), space, () -> ownFds.remove(fdNumber));
         ObjectKey key = new ObjectKey(message.volumeKey(), message.cookieKey());
         core.open(key, target, new OpenReply() {
             @Override
@@ -200,13 +201,13 @@ public final class CachefilesFrontend implements AutoCloseable {
                 Bound bound = new Bound(handle, target);
                 Bound previous = objects.put(message.objectId(), bound);
                 if (previous != null) {
-                    LOG.log(Level.WARNING, "OPEN of object_id " + message.objectId() + " while it was still open; the"
-                            + " old one is closed");
+                    LOG.log(Level.WARNING, "OPEN " + handle.describe() + " while " + previous.handle().describe()
+                            + " was still open; the old one is closed");
                     previous.handle().close();
                 }
                 if (copen(message.msgId(), handle.size())) {
-                    LOG.log(Level.INFO, "OPEN object_id " + message.objectId() + " " + key + " fd " + target.fd()
-                            + " size " + handle.size() + " (#" + handle.id() + ")");
+                    LOG.log(Level.INFO, "OPEN " + handle.describe() + " fd " + target.fd() + " size "
+                            + handle.size());
                 } else if (objects.remove(message.objectId(), bound)) {
                     handle.close();
                 }
@@ -215,7 +216,7 @@ public final class CachefilesFrontend implements AutoCloseable {
             @Override
             public void failed(int errno) {
                 // The core has logged why, once; this line only ties it to the kernel's id.
-                LOG.log(Level.DEBUG, "OPEN object_id " + message.objectId() + " " + key + " answered -" + errno);
+                LOG.log(Level.DEBUG, "OPEN " + LogIds.of(target, LogIds.NO_ID, key) + " answered -" + errno);
                 copen(message.msgId(), -errno);
             }
         });
@@ -293,8 +294,7 @@ public final class CachefilesFrontend implements AutoCloseable {
             LOG.log(Level.WARNING, "CLOSE for unknown object_id " + message.objectId() + "; ignored");
             return;
         }
-        LOG.log(Level.INFO, "CLOSE object_id " + message.objectId() + " " + bound.handle().key() + " (#"
-                + bound.handle().id() + ")");
+        LOG.log(Level.INFO, "CLOSE " + bound.handle().describe());
         bound.handle().close();
     }
 
@@ -354,7 +354,7 @@ public final class CachefilesFrontend implements AutoCloseable {
                 }
             } catch (IOException e) {
                 stats.completeErrors.increment();
-                LOG.log(Level.WARNING, "READ_COMPLETE msg " + msgId + " on fd " + target.fd() + " failed: "
+                LOG.log(Level.WARNING, "READ_COMPLETE msg " + msgId + " for " + target.label() + " on fd " + target.fd() + " failed: "
                         + e.getMessage());
             }
         }

@@ -18,6 +18,7 @@ final class CachefilesTarget implements CacheTarget {
     private static final byte[] ZEROS = new byte[PAGE];
 
     private final ObjectFd fd;
+    private final int objectId;
     private final CacheSpace space;
     private final Runnable onClose;
     private boolean closed;
@@ -26,10 +27,17 @@ final class CachefilesTarget implements CacheTarget {
      * @param space the cache directory's space, told of every write
      * @param onClose run once, after the fd is closed
      */
-    CachefilesTarget(ObjectFd fd, CacheSpace space, Runnable onClose) {
+    CachefilesTarget(ObjectFd fd, int objectId, CacheSpace space, Runnable onClose) {
         this.fd = fd;
+        this.objectId = objectId;
         this.space = space;
         this.onClose = onClose;
+    }
+
+    /** The kernel's id, as every log line about the object shows it (with the core's #id, see LogIds). */
+    @Override
+    public String label() {
+        return "object_id " + Integer.toUnsignedString(objectId);
     }
 
     /**

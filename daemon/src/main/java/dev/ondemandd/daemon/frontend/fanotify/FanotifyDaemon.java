@@ -57,10 +57,34 @@ public final class FanotifyDaemon implements AutoCloseable {
     public static FanotifyDaemon start(List<ImageSpec> images, Path cacheDir, FetcherRegistry fetchers,
             List<SourceRule> rules, CoreSettings coreSettings, FanotifySettings settings, CoreListener listener,
             FdHolder holder, Path runtimeDir) throws IOException {
-        List<SourceRule> all = new ArrayList<>(FanotifyServer.sourceRules(images));
-        all.add(FanotifyServer.selfCheckRule(cacheDir));
+        List<SourceRule> all = new ArrayList<>(ownRules(images, cacheDir));
         all.addAll(rules);
-        Core core = new Core(coreSettings, new SourceResolver(all, fetchers), FanotifyServer.hidingSelfCheck(listener));
+        return start(images, cacheDir, fetchers, new SourceResolver(all, fetchers), coreSettings, settings, listener,
+                holder, runtimeDir);
+    }
+
+    /** The rules the daemon needs for itself: the images' blobs and the self-check; put them before configured ones. */
+    public static List<SourceRule> ownRules(List<ImageSpec> images, Path cacheDir) {
+        List<SourceRule> own = new ArrayList<>(FanotifyServer.sourceRules(images));
+        own.add(FanotifyServer.selfCheckRule(cacheDir));
+        return own;
+    }
+
+    /**
+     * As above with a resolver of the caller's, which must hold {@link #ownRules} (one that changes while the
+     * daemon serves: sources reloaded, images mounted at runtime).
+     */
+    public static FanotifyDaemon start(List<ImageSpec> images, Path cacheDir, FetcherRegistry fetchers,
+            SourceResolver resolver, CoreSettings coreSettings, FanotifySettings settings, CoreListener listener)
+            throws IOException {
+        return start(images, cacheDir, fetchers, resolver, coreSettings, settings, listener, FdHolder.none(), null);
+    }
+
+    /** As above, with the fanotify group kept in {@code holder} (see the rules' variant). */
+    public static FanotifyDaemon start(List<ImageSpec> images, Path cacheDir, FetcherRegistry fetchers,
+            SourceResolver resolver, CoreSettings coreSettings, FanotifySettings settings, CoreListener listener,
+            FdHolder holder, Path runtimeDir) throws IOException {
+        Core core = new Core(coreSettings, resolver, FanotifyServer.hidingSelfCheck(listener));
         FanotifyServer server = null;
         try {
             Failover failover = holder.enabled() ? Failover.start(holder, runtimeDir)

@@ -143,10 +143,17 @@ public final class FanotifyServer implements AutoCloseable {
     public static List<SourceRule> sourceRules(List<ImageSpec> images) {
         List<SourceRule> rules = new ArrayList<>();
         for (int i = 0; i < images.size(); i++) {
-            List<URI> blobs = images.get(i).blobs();
-            for (int s = 0; s < blobs.size(); s++) {
-                rules.add(SourceRule.of(VOLUME, blobKey(i, s + 1).cookieText(), blobs.get(s).toString()));
-            }
+            rules.addAll(sourceRules(i, images.get(i)));
+        }
+        return rules;
+    }
+
+    /** The source rules of image {@code index}'s blobs (an image mounted at runtime gets an index of its own). */
+    public static List<SourceRule> sourceRules(int index, ImageSpec image) {
+        List<SourceRule> rules = new ArrayList<>();
+        List<URI> blobs = image.blobs();
+        for (int s = 0; s < blobs.size(); s++) {
+            rules.add(SourceRule.of(VOLUME, blobKey(index, s + 1).cookieText(), blobs.get(s).toString()));
         }
         return rules;
     }
@@ -630,6 +637,49 @@ public final class FanotifyServer implements AutoCloseable {
             Thread.sleep(BUSY_RETRY_MILLIS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Unmounts the image this server mounted on {@code mountpoint} (an operator's runtime umount) and releases its
+     * blobs in the core; their cache files stay, filled as they are.
+     *
+     * @return false when this server mounted nothing there
+     * @throws ErrnoException when the mount is busy (not lazy) or cannot be unmounted
+     */
+    public synchronized boolean unmount(Path mountpoint, boolean lazy) throws IOException {
+        PreparedImage image = mounted.stream().filter(i -> i.spec().mountpoint().equals(mountpoint)).findFirst()
+                .orElse(null);
+        if (image == null) {
+            return false;
+        }
+        if (Mountinfo.isMountPoint(mountpoint)) {
+            Mounts.umount(mountpoint, lazy);
+        }
+        mounted.remove(image);
+        discard(image);
+        LOG.log(Level.INFO, "unmounted image " + image.index() + " from " + mountpoint);
+        return true;
+    }
+
+    /** Releases a prepared image that is not mounted (its mount failed, or it was unmounted). */
+    public synchronized void discard(PreparedImage image) {
+        if (mounted.contains(image)) {
+            throw new IllegalStateException("image " + image.index() + " is still mounted");
+        }
+        if (prepared.remove(image)) {
+            for (SparseBlob b : image.blobs()) {
+                boolean shared = prepared.stream().anyMatch(p -> p.blobs().stream()
+                        .anyMatch(other -> other.path().equals(b.path())));
+                try {
+                    if (!shared) {
+                        group.unmark(b.path()); // no mount reads it any more; a later mount marks it again
+                    }
+                } catch (IOException e) {
+                    LOG.log(Level.DEBUG, "unmark " + b.path() + ": " + e.getMessage());
+                }
+                release(b);
+            }
         }
     }
 

@@ -5,7 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Reads /proc/self/mountinfo to tell whether a directory is a mountpoint. */
-final class Mountinfo {
+public final class Mountinfo {
     private static final Path MOUNTINFO = Path.of("/proc/self/mountinfo");
     /** The mount point is the fifth space-separated field. */
     private static final int MOUNT_POINT_FIELD = 4;
@@ -14,7 +14,7 @@ final class Mountinfo {
     }
 
     /** Whether something is mounted on {@code dir} (compared after resolving symlinks). */
-    static boolean isMountPoint(Path dir) throws IOException {
+    public static boolean isMountPoint(Path dir) throws IOException {
         String target = dir.toRealPath().toString();
         for (String line : Files.readAllLines(MOUNTINFO)) {
             String[] fields = line.split(" ");
