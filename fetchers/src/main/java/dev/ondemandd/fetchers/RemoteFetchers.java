@@ -2,6 +2,8 @@ package dev.ondemandd.fetchers;
 
 import dev.ondemandd.fetchers.decorators.Decorators;
 import dev.ondemandd.fetchers.decorators.FetchMetrics;
+import dev.ondemandd.fetchers.decorators.MeteredFetcher;
+import dev.ondemandd.fetchers.file.FileFetcher;
 import dev.ondemandd.fetchers.http.HttpFetcher;
 import dev.ondemandd.fetchers.nfs.NfsFetcher;
 import dev.ondemandd.fetchers.oci.OciFetcher;
@@ -63,17 +65,7 @@ public final class RemoteFetchers {
         try {
             for (Set<String> family : List.of(Set.of("http", "https"), Set.of("oci"), Set.of("nfs"))) {
                 String scheme = family.contains("http") ? "http" : family.iterator().next();
-                List<Route> routes = new ArrayList<>();
-                for (RemoteSource s : sources) {
-                    String template = s.urlTemplate();
-                    int colon = template.indexOf(':');
-                    if (colon > 0 && family.contains(template.substring(0, colon).toLowerCase(Locale.ROOT))) {
-                        int brace = template.indexOf('{');
-                        routes.add(new Route(brace < 0 ? template : template.substring(0, brace),
-                                create(scheme, s.options(), s.name(), metrics)));
-                    }
-                }
-                out.add(new RoutingFetcher(family, routes, create(scheme, SourceOptions.DEFAULTS, scheme, metrics)));
+                out.add(routed(family, sources, scheme, (options, name) -> create(scheme, options, name, metrics)));
             }
         } catch (FetchException | RuntimeException e) {
             for (Fetcher f : out) {
@@ -86,6 +78,53 @@ public final class RemoteFetchers {
             throw e;
         }
         return out;
+    }
+
+    /**
+     * The {@code file:} fetcher for a configuration's sources, metered per source as the remote ones are (a URL no
+     * source names counts as source {@code file}). Local reads are neither retried nor digest-checked: a failing
+     * local file fails the same way again at once.
+     */
+    public static Fetcher localFiles(List<RemoteSource> sources, FetchMetrics metrics) {
+        try {
+            return routed(Set.of("file"), sources, "file", (options, name) -> new MeteredFetcher(new FileFetcher(),
+                    metrics, name));
+        } catch (FetchException e) {
+            throw new IllegalStateException("creating a file fetcher cannot fail", e);
+        }
+    }
+
+    /** Makes the fetcher of one source. */
+    @FunctionalInterface
+    private interface SourceFetcher {
+        Fetcher create(SourceOptions options, String source) throws FetchException;
+    }
+
+    /** One fetcher for {@code family}: each source of that family by its URL prefix, the rest by a default one. */
+    private static Fetcher routed(Set<String> family, List<RemoteSource> sources, String fallbackName,
+            SourceFetcher make) throws FetchException {
+        List<Route> routes = new ArrayList<>();
+        try {
+            for (RemoteSource s : sources) {
+                String template = s.urlTemplate();
+                int colon = template.indexOf(':');
+                if (colon > 0 && family.contains(template.substring(0, colon).toLowerCase(Locale.ROOT))) {
+                    int brace = template.indexOf('{');
+                    routes.add(new Route(brace < 0 ? template : template.substring(0, brace),
+                            make.create(s.options(), s.name())));
+                }
+            }
+            return new RoutingFetcher(family, routes, make.create(SourceOptions.DEFAULTS, fallbackName));
+        } catch (FetchException | RuntimeException e) {
+            for (Route r : routes) {
+                try {
+                    r.fetcher().close();
+                } catch (IOException closeFailed) {
+                    e.addSuppressed(closeFailed);
+                }
+            }
+            throw e;
+        }
     }
 
     /** URLs starting with {@code prefix} go to {@code fetcher}. */

@@ -1,12 +1,8 @@
 package dev.ondemandd.kerneltests;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -27,48 +23,20 @@ class CachefilesKernelTest {
 
     private static final Duration VM_TIMEOUT = Duration.ofMinutes(20);
 
-    private static GuestReport report;
-    private static TestImages.Result vm;
+    private static GuestRun run;
 
     @BeforeAll
     static void runEveryCheckInOneBoot() throws Exception {
-        TestImages.assumeVmPossible();
-        TestImages images = TestImages.locate();
-        Path out = Path.of("target", "vm").toAbsolutePath();
-        Path jar = images.daemonJar();
-        Map<String, String> env = Map.of("JAVA_HOME", System.getProperty("java.home"),
-                "VM_TIMEOUT", Long.toString(VM_TIMEOUT.toSeconds() - 30));
-        Path manifest = images.prepareVm(out, env);
-        vm = images.run(VM_TIMEOUT, out.resolve("cachefiles-e2e.log"), env,
-                line -> {
-                    if (line.startsWith("@@CHECK") || line.startsWith("vm-run")) {
-                        System.out.println(line);
-                    }
-                }, true, images.script("vm-run").toString(), images.script("guest/cachefiles-e2e.sh").toString(),
-                jar.toString(), manifest.getParent().toString());
-        report = GuestReport.parse(vm.lines());
-        System.out.printf("VM run: exit %d after %.0f s, kernel %s; log %s%n", vm.exitCode(), seconds(vm.elapsed()),
-                report.kernel(), vm.log());
-        for (Map.Entry<String, String> trace : report.traces().entrySet()) {
-            Files.writeString(out.resolve("trace-" + trace.getKey() + ".jsonl"), trace.getValue());
-        }
-        for (Map.Entry<String, String> log : report.logs().entrySet()) {
-            Files.writeString(out.resolve("daemon-" + log.getKey() + ".log"), log.getValue());
-        }
+        run = GuestRun.boot("vm", "guest/cachefiles-e2e.sh", VM_TIMEOUT);
     }
 
-    private static double seconds(Duration d) {
-        return d.toMillis() / 1000.0;
-    }
-
-    /** Asserts that the guest ran the check and it passed; otherwise shows its output or the VM log's tail. */
     private static void assertPassed(String name) {
-        report.assertPassed(name, vm);
+        run.assertPassed(name);
     }
 
     @Test
     void theDaemonBindsDevCachefilesInTheTestKernel() {
-        assertThat(report.kernel()).as("the guest runs the project's test kernel").endsWith("-ondemandd");
+        assertThat(run.report().kernel()).as("the guest runs the project's test kernel").endsWith("-ondemandd");
         assertPassed("daemon-binds");
     }
 
@@ -134,8 +102,8 @@ class CachefilesKernelTest {
 
     @Test
     void theRunRecordsATraceOfWhatTheKernelAsked() {
-        assertThat(report.traces()).as("traces printed by the guest").containsKey("chunked");
-        assertThat(report.traces().get("chunked")).contains("\"op\":\"open\"").contains("\"op\":\"read\"")
+        assertThat(run.report().traces()).as("traces printed by the guest").containsKey("chunked");
+        assertThat(run.report().traces().get("chunked")).contains("\"op\":\"open\"").contains("\"op\":\"read\"")
                 .contains("\"op\":\"close\"");
     }
 }

@@ -3,9 +3,12 @@ package dev.ondemandd.daemon.cli;
 import dev.ondemandd.daemon.config.Sources;
 import dev.ondemandd.daemon.core.CoreListener;
 import dev.ondemandd.daemon.core.CoreSettings;
-import dev.ondemandd.daemon.core.SourceRule;
+import dev.ondemandd.daemon.core.SourceResolver;
 import dev.ondemandd.daemon.frontend.fanotify.FanotifyDaemon;
 import dev.ondemandd.daemon.frontend.fanotify.FanotifySettings;
+import dev.ondemandd.daemon.frontend.fanotify.FdHolder;
+import dev.ondemandd.daemon.systemd.ListenFds;
+import dev.ondemandd.daemon.systemd.SystemdNotifier;
 import dev.ondemandd.daemon.frontend.fanotify.ImageSpec;
 import dev.ondemandd.fetchers.FetchException;
 import dev.ondemandd.fetchers.FetcherRegistry;
@@ -48,23 +51,30 @@ final class FanotifyServing {
     }
 
     /**
+     * @param resolver       holds {@link FanotifyDaemon#ownRules} for {@code images}, then any configured sources
      * @param untilUnmounted also stop when an image is unmounted by someone else ({@code ondemandd umount})
      * @param ready called once every image is mounted
      */
-    static int serve(List<ImageSpec> images, Path cacheDir, FetcherRegistry fetchers, List<SourceRule> rules,
+    static int serve(List<ImageSpec> images, Path cacheDir, FetcherRegistry fetchers, SourceResolver resolver,
             CoreSettings core, FanotifySettings settings, CoreListener listener, boolean untilUnmounted,
             Runnable ready) throws CliException, InterruptedException {
-        return serve(images, cacheDir, fetchers, rules, core, settings, listener, untilUnmounted,
-                (FanotifyDaemon daemon) -> ready.run());
+        // under systemd or `ondemandd supervise`, the group outlives this process and READY=1 tells so
+        SystemdNotifier notifier = SystemdNotifier.fromEnvironment();
+        return serve(images, cacheDir, fetchers, resolver, core, settings, listener, untilUnmounted,
+                (FanotifyDaemon daemon) -> {
+                    ready.run();
+                    notifier.ready("serving " + images.size() + " image(s) through fanotify");
+                }, new SystemdFdHolder(notifier, ListenFds.fromEnvironment()));
     }
 
-    /** As above, handing the running daemon to {@code ready} (for the control socket's status). */
-    static int serve(List<ImageSpec> images, Path cacheDir, FetcherRegistry fetchers, List<SourceRule> rules,
+    /** As above, handing the running daemon to {@code ready} (for the control socket). */
+    static int serve(List<ImageSpec> images, Path cacheDir, FetcherRegistry fetchers, SourceResolver resolver,
             CoreSettings core, FanotifySettings settings, CoreListener listener, boolean untilUnmounted,
-            ReadyHook ready) throws CliException, InterruptedException {
+            ReadyHook ready, FdHolder holder) throws CliException, InterruptedException {
         FanotifyDaemon daemon;
         try {
-            daemon = FanotifyDaemon.start(images, cacheDir, fetchers, rules, core, settings, listener);
+            daemon = FanotifyDaemon.start(images, cacheDir, fetchers, resolver, core, settings, listener, holder,
+                    SystemdFdHolder.runtimeDir());
         } catch (IOException e) {
             throw new CliException(ExitCode.CANNOT_SERVE, e.getMessage(), e);
         }

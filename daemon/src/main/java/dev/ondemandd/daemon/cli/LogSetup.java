@@ -26,6 +26,20 @@ final class LogSetup {
         root.setLevel(level);
     }
 
+    /**
+     * The JVM's logging without its shutdown-time reset: LogManager's own shutdown hook removes every handler,
+     * while our hooks (SIGTERM → unmount, drain, stop the worker) still log how the stop goes — lines an operator
+     * needs. Installed by {@link Main#main} through {@code java.util.logging.manager}.
+     */
+    public static final class KeepLoggingAtShutdown extends java.util.logging.LogManager {
+        @Override
+        public void reset() {
+            if (!Thread.currentThread().getClass().getName().equals("java.util.logging.LogManager$Cleaner")) {
+                super.reset();
+            }
+        }
+    }
+
     /** Writes to whatever System.err is at the time, and never closes it. */
     private static final class StderrHandler extends Handler {
         @Override

@@ -1,5 +1,6 @@
 package dev.ondemandd.daemon.cli;
 
+import dev.ondemandd.daemon.control.ReloadCli;
 import dev.ondemandd.daemon.control.StatusCommand;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -11,7 +12,7 @@ import picocli.CommandLine.Command;
         description = "Serves lazily pulled EROFS images to the kernel (cachefiles on-demand mode or fanotify"
                 + " pre-content events).",
         subcommands = {RunCommand.class, MountCommand.class, UmountCommand.class, ReplayCommand.class,
-            DemoCommand.class, StatusCommand.class},
+            DemoCommand.class, StatusCommand.class, ReloadCli.class, SuperviseCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:done as asked",
@@ -45,6 +46,9 @@ public final class Main implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
+        if (System.getProperty("java.util.logging.manager") == null) {
+            System.setProperty("java.util.logging.manager", LogSetup.KeepLoggingAtShutdown.class.getName());
+        }
         int code = execute(args);
         if (!shutdownHookRunning) {
             System.exit(code);

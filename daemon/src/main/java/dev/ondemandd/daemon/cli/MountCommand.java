@@ -1,10 +1,15 @@
 package dev.ondemandd.daemon.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.ondemandd.daemon.config.DaemonConfig;
+import dev.ondemandd.daemon.control.ControlClient;
+import dev.ondemandd.daemon.control.MountRequest;
 import dev.ondemandd.daemon.config.SourceConfig;
 import dev.ondemandd.daemon.config.Sources;
 import dev.ondemandd.daemon.core.CoreListener;
 import dev.ondemandd.daemon.core.CoreSettings;
+import dev.ondemandd.daemon.core.SourceResolver;
+import dev.ondemandd.daemon.frontend.fanotify.FanotifyDaemon;
 import dev.ondemandd.daemon.frontend.fanotify.FanotifySettings;
 import dev.ondemandd.daemon.frontend.fanotify.ImageSpec;
 import dev.ondemandd.daemon.trace.TraceFormat;
@@ -22,16 +27,20 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code ondemandd mount}: mounts one image through the fanotify frontend and serves it in the foreground until
  * it is unmounted ({@code ondemandd umount}) or the process gets SIGTERM/SIGINT (then it unmounts it).
  */
 @Command(name = "mount", mixinStandardHelpOptions = true,
-        description = {"Mount one EROFS image whose data blobs are filled lazily through fanotify pre-content events"
-                + " (Linux 6.14+) and serve it in the foreground until it is unmounted (ondemandd umount) or"
-                + " SIGTERM/SIGINT. Needs root.",
+        description = {"Mount one EROFS image whose data blobs are filled lazily. With a daemon running (ondemandd run,"
+                + " its control socket), the daemon mounts and serves it with its frontend: cachefiles (-o fsid=,"
+                + " device=, domain_id=) or fanotify; this command returns at once. Without one, this process mounts"
+                + " it through fanotify pre-content events (Linux 6.14+) and serves it in the foreground until it is"
+                + " unmounted (ondemandd umount) or SIGTERM/SIGINT. Needs root.",
             "META and each --blob are URLs (file:, http(s):, oci:, nfs:) or local paths. Without --blob, an oci:// META"
                 + " is an image reference, oci://host[:port]/repository[:tag|@sha256:<hex>], resolved to its"
                 + " metadata image and data blobs (docs/oci-layout.md); --plain-http, --username/--password-file,"
@@ -92,12 +101,39 @@ final class MountCommand implements Callable<Integer> {
     @Option(names = "--record-trace", paramLabel = "FILE", description = "Record every request to FILE (JSON Lines).")
     Path recordTrace;
 
+    @Option(names = "--socket", paramLabel = "PATH", description = "Ask the daemon listening on this control socket"
+            + " to mount the image (default: the daemon on /run/ondemandd/control.sock when one runs, else"
+            + " serve it from this process through fanotify).")
+    Path socket;
+
+    @Option(names = "--fsid", paramLabel = "ID", description = "cachefiles daemon: the image's fsid (default: derived"
+            + " from META, so its cache is found again).")
+    String fsid;
+
+    @Option(names = "--domain-id", paramLabel = "ID", description = "cachefiles daemon: the domain whose mounts share"
+            + " the blobs they have in common (domain_id=).")
+    String domainId;
+
     @Mixin
     LoggingOptions logging;
+
+    @Spec
+    CommandSpec commandSpec;
+
+    /** Options that configure this process's own serving, which a daemon's mount does not use. */
+    private static final List<String> STANDALONE_OPTIONS = List.of("--cache-dir", "--fill-ahead", "--concurrency",
+            "--record-trace", "--plain-http", "--username", "--password-file", "--docker-config", "--ca-file",
+            "--mirror");
 
     @Override
     public Integer call() throws Exception {
         logging.apply(java.util.logging.Level.WARNING);
+        ControlClient daemon = DaemonConnection.open(socket, fsid != null || domainId != null);
+        if (daemon != null) {
+            try (daemon) {
+                return viaDaemon(daemon);
+            }
+        }
         ImageSpec spec = new ImageSpec(url(meta), blobs.stream().map(MountCommand::url).toList(),
                 mountpoint.toAbsolutePath().normalize());
         CoreSettings core;
@@ -114,13 +150,33 @@ final class MountCommand implements Callable<Integer> {
                 TraceRecorder recorder = recordTrace == null ? null
                         : RunCommand.recorder(recordTrace, TraceFormat.FANOTIFY_LAYOUT)) {
             List<ImageSpec> images = FanotifyServing.resolve(sources, List.of(spec));
-            return FanotifyServing.serve(images, cacheDir.toAbsolutePath(), sources.fetchers(), List.of(),
+            Path dir = cacheDir.toAbsolutePath();
+            return FanotifyServing.serve(images, dir, sources.fetchers(),
+                    new SourceResolver(FanotifyDaemon.ownRules(images, dir), sources.fetchers()),
                     core, settings, recorder == null ? CoreListener.none() : recorder, true, () -> {
                         System.out.println("mounted " + meta + " on " + spec.mountpoint()
                                 + "; serving until `ondemandd umount " + spec.mountpoint() + "` or SIGTERM");
                         System.out.flush();
                     });
         }
+    }
+
+    /** Asks the running daemon to mount the image; it serves it with its own frontend and sources. */
+    private int viaDaemon(ControlClient daemon) throws CliException {
+        for (String option : STANDALONE_OPTIONS) {
+            if (commandSpec.commandLine().getParseResult().hasMatchedOption(option)) {
+                throw new CliException(ExitCode.BAD_INPUT, option + " configures a mount served by this process; the"
+                        + " running daemon serves this one with its own configuration (leave it out, or stop the daemon)");
+            }
+        }
+        MountRequest request = new MountRequest(url(meta), blobs.stream().map(MountCommand::url).toList(),
+                mountpoint.toAbsolutePath().normalize(), fsid, domainId);
+        JsonNode result = DaemonConnection.call(daemon, request.toRequest(), "mount");
+        System.out.println("mounted " + meta + " on " + request.mountpoint() + " (served by the daemon"
+                + (result.hasNonNull("options") ? ", -o " + result.get("options").asText() : "") + "); `ondemandd umount "
+                + request.mountpoint() + "` unmounts it");
+        System.out.flush();
+        return ExitCode.OK;
     }
 
     /**

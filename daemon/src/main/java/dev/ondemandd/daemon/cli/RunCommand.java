@@ -1,8 +1,19 @@
 package dev.ondemandd.daemon.cli;
 
+import dev.ondemandd.daemon.cache.CachefilesCuller;
 import dev.ondemandd.daemon.config.CacheConfig;
 import dev.ondemandd.daemon.config.CachefilesConfig;
+import dev.ondemandd.daemon.control.CachefilesImages;
+import dev.ondemandd.daemon.control.ControlCommand;
+import dev.ondemandd.daemon.control.ControlException;
 import dev.ondemandd.daemon.control.ControlSettings;
+import dev.ondemandd.daemon.control.FanotifyImages;
+import dev.ondemandd.daemon.control.ImageCommands;
+import dev.ondemandd.daemon.control.ImageMounter;
+import dev.ondemandd.daemon.control.LiveSources;
+import dev.ondemandd.daemon.control.ReloadCommand;
+import dev.ondemandd.daemon.core.SourceRule;
+import java.util.HashMap;
 import dev.ondemandd.daemon.frontend.cachefiles.FrontendStats;
 import dev.ondemandd.daemon.frontend.fanotify.FanotifyDaemon;
 import dev.ondemandd.daemon.metrics.Metrics;
@@ -45,6 +56,8 @@ final class RunCommand implements Callable<Integer> {
     private static final System.Logger LOG = System.getLogger(RunCommand.class.getName());
     /** How long the signal handler waits beyond the drain timeout for the shutdown to finish. */
     private static final long SHUTDOWN_MARGIN_SECONDS = 10;
+    /** How often the cachefiles quota is checked: fills grow the cache between passes. */
+    private static final java.time.Duration QUOTA_INTERVAL = java.time.Duration.ofSeconds(30);
     /** The device fd's name in systemd's fd store (FDNAME=, LISTEN_FDNAMES). */
     static final String FD_NAME = "cachefiles";
 
@@ -66,7 +79,7 @@ final class RunCommand implements Callable<Integer> {
         }
         CachefilesConfig cachefiles = orBadInput(cfg::requireCachefiles);
         try (Operations ops = operations(cfg, KernelWarnings.Path.CACHEFILES);
-                Sources sources = orBadInput(() -> Sources.open(cfg, ops.listener()));
+                LiveSources sources = live(cfg, ops, List.of());
                 TraceRecorder recorder = recordTrace == null ? null : recorder(recordTrace)) {
             createDirectory(Path.of(cachefiles.dir()));
             // after a restart systemd hands back the device fd the last run stored: the cache stayed bound
@@ -83,6 +96,7 @@ final class RunCommand implements Callable<Integer> {
             service.frontend().onEachIteration(ops.watchdog().register("cachefiles")::alive);
             SignalStop signal = SignalStop.install(
                     orBadInput(cfg::coreSettings).drainTimeout().toSeconds() + SHUTDOWN_MARGIN_SECONDS);
+            CachefilesCuller culler = null;
             try {
                 try {
                     if (held.isPresent()) {
@@ -90,25 +104,34 @@ final class RunCommand implements Callable<Integer> {
                         ops.metrics().daemon().restored(FD_NAME);
                         LOG.log(Level.INFO, "took the cachefiles fd back from systemd and wrote restore");
                     } else {
-                        service.start(cachefiles.dir(), cachefiles.tag());
+                        service.start(cachefiles.dir(), cachefiles.tag(), orBadInput(cachefiles::cullLimits));
                         ops.systemd().storeFd(FD_NAME, device.rawFd());
                     }
                 } catch (IOException e) {
                     throw new CliException(ExitCode.CANNOT_SERVE, "binding the cache failed: " + e.getMessage()
                             + " (is another cache bound with this tag, or the dir on a filesystem without xattrs?)", e);
                 }
+                if (cachefiles.quotaBytes() > 0) {
+                    culler = new CachefilesCuller(device, Path.of(cachefiles.dir()), cachefiles.quotaBytes())
+                            .start(QUOTA_INTERVAL);
+                }
                 LOG.log(Level.INFO, "serving " + cachefiles.device() + " (dir " + cachefiles.dir() + ", tag "
                         + cachefiles.tag() + ")");
+                CachefilesImages images = new CachefilesImages(sources);
                 serving(ops, service.core()::stats, () -> {
                     // a drain means stop serving: systemd must not keep the cache bound for a successor
                     ops.systemd().removeStoredFd(FD_NAME);
                     signal.request();
-                }, Map.of("cachefiles", () -> frontendStats(service.frontend().stats())),
+                }, runtimeCommands(ops, sources, images), Map.of("cachefiles",
+                        () -> frontendStats(service.frontend().stats()), "images", images::images),
                         "serving " + cachefiles.device() + " (tag " + cachefiles.tag() + ")");
                 signal.await();
                 ops.stopping("stopping: answering in-flight requests and closing every object");
                 LOG.log(Level.INFO, "stopping: answering in-flight requests and closing every object");
             } finally {
+                if (culler != null) {
+                    culler.close();
+                }
                 service.close();
                 if (recorder != null) {
                     recorder.close();
@@ -123,22 +146,31 @@ final class RunCommand implements Callable<Integer> {
     private int runFanotify(DaemonConfig cfg) throws Exception {
         CacheConfig cache = orBadInput(cfg::requireCache);
         List<ImageSpec> images = orBadInput(cfg::imageSpecs);
+        Path cacheDir = Path.of(cache.dir()).toAbsolutePath();
         try (Operations ops = operations(cfg, KernelWarnings.Path.FANOTIFY);
-                Sources sources = orBadInput(() -> Sources.open(cfg, ops.listener()));
                 TraceRecorder recorder = recordTrace == null ? null
                         : recorder(recordTrace, TraceFormat.FANOTIFY_LAYOUT)) {
-            return FanotifyServing.serve(FanotifyServing.resolve(sources, images), Path.of(cache.dir()),
-                    sources.fetchers(), orBadInput(cfg::sourceRules),
-                    orBadInput(cfg::coreSettings), FanotifySettings.shapedBy(orBadInput(cfg::coreSettings).fetch()),
-                    listener(ops, recorder), false,
-                    (FanotifyDaemon daemon) -> {
-                        String line = "serving " + images.size() + " image(s) through fanotify (cache " + cache.dir()
-                                + ")";
-                        LOG.log(Level.INFO, line);
-                        // a drain is a stop: unmount, answer in-flight events, release the group
-                        serving(ops, daemon.core()::stats, () -> Runtime.getRuntime().exit(ExitCode.OK),
-                                Map.of("fanotify", () -> daemon.server().stats()), line);
-                    });
+            // the image references are resolved with the configured sources' options before the rules exist
+            List<ImageSpec> resolved;
+            try (Sources configured = orBadInput(() -> Sources.open(cfg, ops.listener()))) {
+                resolved = FanotifyServing.resolve(configured, images);
+            }
+            try (LiveSources sources = live(cfg, ops, FanotifyDaemon.ownRules(resolved, cacheDir))) {
+                return FanotifyServing.serve(resolved, cacheDir, sources.fetchers(), sources.resolver(),
+                        orBadInput(cfg::coreSettings), FanotifySettings.shapedBy(orBadInput(cfg::coreSettings).fetch())
+                                .withCacheQuota(cache.quotaBytes()),
+                        listener(ops, recorder), false,
+                        (FanotifyDaemon daemon) -> {
+                            String line = "serving " + images.size() + " image(s) through fanotify (cache "
+                                    + cache.dir() + ")";
+                            LOG.log(Level.INFO, line);
+                            FanotifyImages runtime = new FanotifyImages(daemon.server(), sources, resolved);
+                            // a drain is a stop: unmount, answer in-flight events, release the group
+                            serving(ops, daemon.core()::stats, () -> Runtime.getRuntime().exit(ExitCode.OK),
+                                    runtimeCommands(ops, sources, runtime), Map.of("fanotify",
+                                            () -> daemon.server().stats(), "images", runtime::images), line);
+                        }, new SystemdFdHolder(ops.systemd(), ops.listenFds()));
+            }
         }
     }
 
@@ -166,16 +198,38 @@ final class RunCommand implements Callable<Integer> {
         return recorder == null ? ops.listener() : CoreListener.all(List.of(ops.listener(), recorder));
     }
 
-    /** Control socket up (status, drain) and READY=1; a drain says STOPPING=1, then {@code stop} runs. */
+    /** The sources of a serving daemon, which reload and runtime mounts change. */
+    private LiveSources live(DaemonConfig cfg, Operations ops, List<SourceRule> fixed) throws CliException {
+        return new LiveSources(orBadInput(() -> Sources.open(cfg, ops.listener())), orBadInput(cfg::sourceRules),
+                fixed);
+    }
+
+    /** reload (this run's configuration file), mount and umount. */
+    private Map<String, ControlCommand> runtimeCommands(Operations ops, LiveSources sources, ImageMounter images) {
+        Map<String, ControlCommand> commands = new HashMap<>();
+        commands.put("reload", new ReloadCommand(config.toAbsolutePath(), sources, ops.listener()));
+        ImageCommands.register(commands, images);
+        return commands;
+    }
+
+    /**
+     * Control socket up (status, drain and {@code commands}) and READY=1; a drain says STOPPING=1, then
+     * {@code stop} runs.
+     */
     private static void serving(Operations ops, java.util.function.Supplier<dev.ondemandd.daemon.core.CoreStats> stats,
-            Runnable stop, Map<String, java.util.function.Supplier<?>> sections, String statusLine)
-            throws CliException {
+            Runnable stop, Map<String, ControlCommand> commands, Map<String, java.util.function.Supplier<?>> sections,
+            String statusLine) throws CliException {
+        Map<String, ControlCommand> all = new HashMap<>(commands);
+        all.put("drain", request -> {
+            if (request.size() != 1) {
+                throw new ControlException("drain takes no arguments");
+            }
+            ops.stopping("draining on request: answering in-flight requests, then stopping");
+            Thread.ofPlatform().name("ondemandd-drain").start(stop);
+            return null;
+        });
         try {
-            ops.serving(stats, Map.of("drain", request -> {
-                ops.stopping("draining on request: answering in-flight requests, then stopping");
-                Thread.ofPlatform().name("ondemandd-drain").start(stop);
-                return null;
-            }), sections, statusLine);
+            ops.serving(stats, all, sections, statusLine);
         } catch (IOException e) {
             throw new CliException(ExitCode.CANNOT_SERVE, e.getMessage(), e);
         }

@@ -10,7 +10,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** Reads {@code "250ms"}, {@code "30s"}, {@code "2m"}, {@code "1h"} as a {@link Duration}. */
-final class DurationDeserializer extends JsonDeserializer<Duration> {
+public final class DurationDeserializer extends JsonDeserializer<Duration> {
 
     private static final Pattern FORMAT = Pattern.compile("(\\d{1,9})(ms|s|m|h)");
 
@@ -28,7 +28,8 @@ final class DurationDeserializer extends JsonDeserializer<Duration> {
         return parsed;
     }
 
-    static Duration parse(String text) {
+    /** The duration {@code text} spells, or null when it is not one. */
+    public static Duration parse(String text) {
         Matcher m = FORMAT.matcher(text.trim());
         if (!m.matches()) {
             return null;

@@ -8,7 +8,6 @@ import dev.ondemandd.fetchers.FetcherRegistry;
 import dev.ondemandd.fetchers.RemoteFetchers;
 import dev.ondemandd.fetchers.SourceOptions;
 import dev.ondemandd.fetchers.decorators.FetchMetrics;
-import dev.ondemandd.fetchers.file.FileFetcher;
 import dev.ondemandd.fetchers.oci.OciLocation;
 import dev.ondemandd.fetchers.oci.OndemanddImage;
 import java.io.IOException;
@@ -44,7 +43,6 @@ public final class Sources implements AutoCloseable {
      * {@code metrics}) and checks every source's scheme against them.
      */
     public static Sources open(DaemonConfig config, FetchMetrics metrics) throws ConfigException {
-        List<Fetcher> all = new ArrayList<>(List.of(new FileFetcher()));
         List<SourceConfig> configured = config.sources() == null ? List.of() : config.sources();
         List<RemoteFetchers.RemoteSource> remote = new ArrayList<>();
         for (int i = 0; i < configured.size(); i++) {
@@ -53,6 +51,7 @@ public final class Sources implements AutoCloseable {
                 remote.add(new RemoteFetchers.RemoteSource("sources[" + i + "]", s.url(), s.options("sources[" + i + "]")));
             }
         }
+        List<Fetcher> all = new ArrayList<>(List.of(RemoteFetchers.localFiles(remote, metrics)));
         try {
             all.addAll(RemoteFetchers.forSources(remote, metrics));
         } catch (FetchException e) {

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
@@ -38,6 +39,11 @@ import org.newsclub.net.unix.AFUNIXSocketCredentials;
 public final class ControlServer implements AutoCloseable {
 
     static final int MAX_CONNECTIONS = 16;
+    /**
+     * Commands only root may run, whatever allowUids/allowGids say: a mount reads any file the daemon can read
+     * into a filesystem the caller reads, and a reload chooses the files behind every image.
+     */
+    static final Set<String> ROOT_ONLY = Set.of("mount", "umount", "reload");
     static final int IDLE_TIMEOUT_MILLIS = 60_000;
     static final int DRAIN_MILLIS = 1_000;
     /** How long a refused peer has to send its request, so that the refusal reaches it (slow JVM start). */
@@ -267,6 +273,10 @@ public final class ControlServer implements AutoCloseable {
             if (command == null) {
                 throw new ControlException("unknown command '" + name + "'; known: "
                         + String.join(", ", commands.keySet()));
+            }
+            if (peer.getUid() != 0 && ROOT_ONLY.contains(name)) {
+                throw new ControlException("permission denied: only root may " + name + " (control.allowUids and"
+                        + " allowGids give status and drain)");
             }
             JsonNode result = command.run(request);
             if (!name.equals("status") && !name.equals("commands")) {

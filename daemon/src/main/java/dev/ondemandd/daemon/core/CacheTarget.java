@@ -19,6 +19,14 @@ public interface CacheTarget {
      */
     void write(ByteBuffer src, long offset) throws IOException;
 
+    /**
+     * The frontend's own id for this object in log lines ({@code object_id 7} for cachefiles), empty when it has
+     * none; see {@link LogIds}.
+     */
+    default String label() {
+        return "";
+    }
+
     /** Releases the target; called once, when the object's last reference is released. */
     void close() throws IOException;
 }

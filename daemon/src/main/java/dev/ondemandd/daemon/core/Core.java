@@ -271,6 +271,10 @@ public final class Core implements AutoCloseable {
             this.reply = reply;
         }
 
+        private String describe() {
+            return LogIds.of(target, LogIds.NO_ID, key);
+        }
+
         @Override
         public void run() {
             runner = Thread.currentThread();
@@ -291,16 +295,16 @@ public final class Core implements AutoCloseable {
                     reply.opened(object);
                     dispatcher.prefetch(object);
                 } catch (RuntimeException e) {
-                    LOG.log(Level.ERROR, "answering OPEN of " + key + " threw; releasing it", e);
+                    LOG.log(Level.ERROR, "answering OPEN of " + describe() + " threw; releasing it", e);
                     object.closeQuietly();
                 }
             } catch (FetchException e) {
                 if (fail(e.errno(), e.getMessage())) {
-                    LOG.log(Level.WARNING, "OPEN " + key + " failed (errno " + e.errno() + "): " + e.getMessage());
+                    LOG.log(Level.WARNING, "OPEN " + describe() + " failed (errno " + e.errno() + "): " + e.getMessage());
                 }
                 release(object, binding);
             } catch (RuntimeException | Error e) {
-                LOG.log(Level.ERROR, "OPEN " + key + " failed unexpectedly", e);
+                LOG.log(Level.ERROR, "OPEN " + describe() + " failed unexpectedly", e);
                 fail(EIO, e.toString());
                 release(object, binding);
             } finally {
@@ -321,7 +325,7 @@ public final class Core implements AutoCloseable {
 
         void expire() {
             if (fail(EIO, "deadline passed")) {
-                LOG.log(Level.WARNING, "OPEN " + key + " passed its deadline of " + settings.openDeadline()
+                LOG.log(Level.WARNING, "OPEN " + describe() + " passed its deadline of " + settings.openDeadline()
                         + "; answered EIO");
                 Thread thread = runner;
                 if (thread != null) {
@@ -340,7 +344,7 @@ public final class Core implements AutoCloseable {
             try {
                 reply.failed(errno);
             } catch (RuntimeException e) {
-                LOG.log(Level.ERROR, "answering OPEN of " + key + " (" + why + ") threw", e);
+                LOG.log(Level.ERROR, "answering OPEN of " + describe() + " (" + why + ") threw", e);
             }
             return true;
         }
@@ -356,7 +360,7 @@ public final class Core implements AutoCloseable {
             try {
                 target.close();
             } catch (IOException | RuntimeException e) {
-                LOG.log(Level.WARNING, "closing the target of failed OPEN " + key + " failed: " + e);
+                LOG.log(Level.WARNING, "closing the target of failed OPEN " + describe() + " failed: " + e);
             }
         }
     }

@@ -62,6 +62,11 @@ final class CoreObject implements ObjectHandle {
         return blob.size();
     }
 
+    @Override
+    public String describe() {
+        return LogIds.of(target, id, key());
+    }
+
     /** How its READs become fetches (the core's, or the one its frontend opened it with). */
     FetchPolicy policy() {
         return policy;
@@ -92,7 +97,7 @@ final class CoreObject implements ObjectHandle {
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
-            throw new IllegalStateException("object #" + id + " (" + key() + ") closed twice");
+            throw new IllegalStateException("object " + describe() + " closed twice");
         }
         core.listener().onClose(key(), id);
         release();
@@ -112,7 +117,7 @@ final class CoreObject implements ObjectHandle {
             try {
                 target.close();
             } catch (IOException | RuntimeException e) {
-                LOG.log(Level.WARNING, "closing the target of object #" + id + " (" + key() + ") failed: " + e);
+                LOG.log(Level.WARNING, "closing the target of object " + describe() + " failed: " + e);
             }
             core.table().remove(this);
             core.table().release(binding);

@@ -209,6 +209,6 @@ final class Fetch {
     }
 
     String describe() {
-        return "#" + object.id() + " " + object.key() + " " + from + ".." + to + (prefetch ? " (prefetch)" : "");
+        return object.describe() + " " + from + ".." + to + (prefetch ? " (prefetch)" : "");
     }
 }

@@ -12,6 +12,11 @@ public interface ObjectHandle {
     /** What was opened. */
     ObjectKey key();
 
+    /** How log lines name this object: the frontend's id, the core's and the key ({@link LogIds}). */
+    default String describe() {
+        return LogIds.of(null, id(), key());
+    }
+
     /** The object's size in bytes, pinned when the source was opened. */
     long size();
 

@@ -145,6 +145,6 @@ final class ReadTask {
     }
 
     String describe() {
-        return "#" + object.id() + " " + object.key() + " " + offset + "+" + length;
+        return object.describe() + " " + offset + "+" + length;
     }
 }

@@ -19,7 +19,8 @@ public final class SourceResolver {
     public record Route(SourceRule rule, Fetcher fetcher) {
     }
 
-    private final List<Route> routes;
+    /** Replaced whole by {@link #switchTo}; each lookup reads it once. */
+    private volatile List<Route> routes;
 
     /** Routes tried in order. */
     public static SourceResolver of(List<Route> routes) {
@@ -50,6 +51,14 @@ public final class SourceResolver {
             routes.add(new Route(rule, fetcher));
         }
         return routes;
+    }
+
+    /**
+     * Resolves as {@code next} does from now on (a reload of the sources, an image mounted at runtime): OPENs
+     * after this call use its routes; objects already open keep the blob they were opened with.
+     */
+    public void switchTo(SourceResolver next) {
+        routes = next.routes;
     }
 
     /** The first route whose rule matches {@code key}. */

@@ -1,14 +1,9 @@
 package dev.ondemandd.daemon.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.ondemandd.protocol.nativeio.FanotifyGroup;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -27,23 +22,8 @@ class MountCommandTest {
 
     @Test
     void mountServesTheImageUntilUmountAndThenExitsZero() throws Exception {
-        assumeTrue("root".equals(System.getProperty("user.name")), "needs root for fanotify and mount");
-        try (FanotifyGroup g = FanotifyGroup.open()) {
-            assumeTrue(g.fd() >= 0, "no fanotify group");
-        } catch (IOException e) {
-            assumeTrue(false, "kernel lacks fanotify pre-content events: " + e.getMessage());
-        }
-        assumeTrue(Files.isExecutable(Path.of("/usr/bin/mkfs.erofs")), "needs mkfs.erofs (apt-get install erofs-utils)");
-        Path src = Files.createDirectories(dir.resolve("src/sub"));
-        byte[] big = new byte[3 << 20];
-        new java.util.Random(3).nextBytes(big);
-        Files.write(src.resolve("big.bin"), big);
-        Files.writeString(src.resolve("hello.txt"), "hello\n");
-        Files.createFile(dir.resolve("blob.img"));
-        Process mkfs = new ProcessBuilder("mkfs.erofs", "--chunksize=65536", "--blobdev=" + dir.resolve("blob.img"),
-                dir.resolve("meta.erofs").toString(), dir.resolve("src").toString()).redirectErrorStream(true)
-                .redirectOutput(dir.resolve("mkfs.log").toFile()).start();
-        assertThat(mkfs.waitFor()).isZero();
+        SmallImage image = SmallImage.build(dir, 3);
+        byte[] big = image.big();
         Path mnt = Files.createDirectories(dir.resolve("mnt"));
 
         CompletableFuture<Integer> serving = CompletableFuture.supplyAsync(() -> Main.execute("mount", "--cache-dir",
@@ -65,6 +45,6 @@ class MountCommandTest {
     }
 
     private static String sha256(byte[] bytes) throws Exception {
-        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        return SmallImage.sha256(bytes);
     }
 }

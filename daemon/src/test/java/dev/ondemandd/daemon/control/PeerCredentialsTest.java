@@ -54,7 +54,7 @@ class PeerCredentialsTest {
         Files.setPosixFilePermissions(world, PosixFilePermissions.fromString("rwxr-xr-x"));
         List<String> entries = new ArrayList<>();
         int i = 0;
-        for (Class<?> c : List.of(StatusCommand.class, StatusChild.class, CommandLine.class, AFUNIXSocket.class,
+        for (Class<?> c : List.of(StatusCommand.class, StatusChild.class, RequestChild.class, CommandLine.class, AFUNIXSocket.class,
                 NarMetadata.class, ObjectMapper.class, JsonParser.class, JsonAutoDetect.class)) {
             Path from = Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI());
             Path to = world.resolve("cp" + i++ + (Files.isDirectory(from) ? "" : ".jar"));
@@ -101,11 +101,17 @@ class PeerCredentialsTest {
 
     /** {@code ondemandd status --json} as nobody. */
     private static Run statusAsNobody(Path socket) throws Exception {
+        return asNobody(StatusChild.class, "--socket", socket.toString(), "--json");
+    }
+
+    /** {@code main} of a class of this package run as nobody. */
+    private static Run asNobody(Class<?> main, String... args) throws Exception {
         String java = ProcessHandle.current().info().command().orElseThrow();
-        Process p = new ProcessBuilder("/usr/bin/setpriv", "--reuid=" + NOBODY, "--regid=" + NOBODY,
+        List<String> command = new ArrayList<>(List.of("/usr/bin/setpriv", "--reuid=" + NOBODY, "--regid=" + NOBODY,
                 "--clear-groups", "--", java, "--enable-native-access=ALL-UNNAMED",
-                "-Djava.io.tmpdir=" + world.resolve("tmp"), "-cp", classpath,
-                StatusChild.class.getName(), "--socket", socket.toString(), "--json").start();
+                "-Djava.io.tmpdir=" + world.resolve("tmp"), "-cp", classpath, main.getName()));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).start();
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
         return new Run(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8),
                 new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
@@ -115,6 +121,16 @@ class PeerCredentialsTest {
         DaemonStatus status = new DaemonStatus(Instant.now(), "fanotify", KernelVersion.parse("6.18.0"), List.of(),
                 () -> new CoreStats(1, 1, 0, 0), metrics.daemon(), () -> false);
         return ControlServer.start(new ControlSettings(socket, allowUids, Set.of()), Map.of("status", status));
+    }
+
+    /** mount, umount, reload and drain that only record that they ran. */
+    private static ControlServer recording(Path socket, Set<Long> allowUids, List<String> ran) throws IOException {
+        ControlCommand record = request -> {
+            ran.add(request.get("cmd").asText());
+            return null;
+        };
+        return ControlServer.start(new ControlSettings(socket, allowUids, Set.of()),
+                Map.of("mount", record, "umount", record, "reload", record, "drain", record));
     }
 
     @Test
@@ -127,6 +143,41 @@ class PeerCredentialsTest {
             assertThat(run.exit()).as(run.err()).isEqualTo(1);
             assertThat(run.err()).contains("permission denied: uid 65534");
             assertThat(run.out()).isEmpty();
+        }
+    }
+
+    @Test
+    void anotherUidsMountUmountReloadAndDrainAreRefusedAndNeverRun() throws Exception {
+        Path socket = world.resolve("commands.sock");
+        List<String> ran = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (ControlServer server = recording(socket, Set.of(12345L), ran)) {
+            for (String request : List.of(
+                    "{\"cmd\":\"mount\",\"meta\":\"file:///etc/shadow\",\"mountpoint\":\"/mnt\"}",
+                    "{\"cmd\":\"umount\",\"mountpoint\":\"/\"}", "{\"cmd\":\"reload\"}", "{\"cmd\":\"drain\"}")) {
+                Run run = asNobody(RequestChild.class, socket.toString(), request);
+
+                assertThat(run.exit()).as(request + ": " + run.err()).isEqualTo(1);
+                assertThat(run.err()).contains("permission denied: uid 65534");
+            }
+            assertThat(ran).as("no refused request ran").isEmpty();
+        }
+    }
+
+    @Test
+    void anAllowedUidMayDrainButOnlyRootMountsUnmountsAndReloads() throws Exception {
+        Path socket = world.resolve("allowed-commands.sock");
+        List<String> ran = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (ControlServer server = recording(socket, Set.of(NOBODY), ran)) {
+            for (String request : List.of(
+                    "{\"cmd\":\"mount\",\"meta\":\"file:///etc/shadow\",\"mountpoint\":\"/mnt\"}",
+                    "{\"cmd\":\"umount\",\"mountpoint\":\"/\"}", "{\"cmd\":\"reload\"}")) {
+                Run run = asNobody(RequestChild.class, socket.toString(), request);
+
+                assertThat(run.exit()).as(request + ": " + run.err()).isEqualTo(1);
+                assertThat(run.err()).contains("only root may");
+            }
+            assertThat(asNobody(RequestChild.class, socket.toString(), "{\"cmd\":\"drain\"}").exit()).isZero();
+            assertThat(ran).containsExactly("drain");
         }
     }
 

@@ -26,7 +26,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Future;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -201,7 +201,10 @@ public final class HttpTransport implements AutoCloseable {
     }
 
     private <T> HttpResponse<T> sendPermitted(HttpRequest request, BodyHandler<T> handler) throws FetchException {
-        CompletableFuture<HttpResponse<T>> future = client.sendAsync(request, handler);
+        // send() on a thread of our own, not sendAsync(): the JDK hops sendAsync's answer through the common
+        // ForkJoinPool, so a caller running there (or a pool busy elsewhere) would wait for itself. Cancelling
+        // interrupts send(), which cancels the exchange.
+        Future<HttpResponse<T>> future = executor.submit(() -> client.send(request, handler));
         String what = request.method() + " " + redact(request.uri());
         try {
             return future.get(requestTimeout.toNanos(), TimeUnit.NANOSECONDS);
@@ -214,6 +217,10 @@ public final class HttpTransport implements AutoCloseable {
             throw new FetchException(what + ": interrupted", FetchException.EIO, false, e);
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
+            if (cause instanceof IOException io && !(cause instanceof HttpConnectTimeoutException)
+                    && io.getCause() != null && io.getClass() == IOException.class) {
+                cause = io.getCause(); // send() wraps what the exchange failed with in a plain IOException
+            }
             if (cause instanceof FetchException fe) {
                 throw fe;
             }

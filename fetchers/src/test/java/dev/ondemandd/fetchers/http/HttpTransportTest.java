@@ -7,7 +7,11 @@ import dev.ondemandd.fetchers.FetchException;
 import dev.ondemandd.fetchers.SourceOptions;
 import dev.ondemandd.fetchers.testing.RangeServer;
 import dev.ondemandd.fetchers.testing.TestBytes;
+import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -33,6 +37,36 @@ class HttpTransportTest {
             assertThatThrownBy(() -> t.exchange("GET", server.uri("/loop"), Map.of(), Authorizer.NONE,
                     CappedBody.handler(10))).isInstanceOf(FetchException.class).hasMessageContaining("redirects");
             assertThat(server.seen()).hasSize(HttpTransport.MAX_REDIRECTS + 1);
+        }
+    }
+
+    /**
+     * A fetch must not need the common ForkJoinPool: the JDK's {@code sendAsync} completes through it, so a
+     * daemon whose main ran there (1 thread on 2 cores) waited for itself. Every common-pool thread is kept busy
+     * (spinning: a blocked one would be compensated) while the fetch runs.
+     */
+    @Test
+    void aRequestCompletesWhileEveryCommonPoolThreadIsBusy() throws Exception {
+        int threads = ForkJoinPool.getCommonPoolParallelism();
+        CountDownLatch started = new CountDownLatch(threads);
+        AtomicBoolean release = new AtomicBoolean();
+        for (int i = 0; i < threads; i++) {
+            ForkJoinPool.commonPool().execute(() -> {
+                started.countDown();
+                while (!release.get()) {
+                    Thread.onSpinWait();
+                }
+            });
+        }
+        SourceOptions quick = SourceOptions.DEFAULTS.toBuilder().timeouts(Duration.ofSeconds(5), Duration.ofSeconds(5))
+                .build();
+        try (RangeServer server = new RangeServer().put("/ok", TestBytes.of(1000, 7));
+                HttpTransport t = HttpTransport.create(quick)) {
+            started.await();
+            assertThat(t.exchange("GET", server.uri("/ok"), Map.of(), Authorizer.NONE, CappedBody.handler(2000))
+                    .response().body()).isEqualTo(TestBytes.of(1000, 7));
+        } finally {
+            release.set(true);
         }
     }
 }

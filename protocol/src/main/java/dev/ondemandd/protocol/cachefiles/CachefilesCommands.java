@@ -34,6 +34,45 @@ public final class CachefilesCommands {
         return command("tag", name);
     }
 
+    /**
+     * {@code brun|bcull|bstop|frun|fcull|fstop <percent>%}: a culling limit, in percent of the cache filesystem's
+     * free blocks (b…) or files (f…). Below {@code bstop} the kernel refuses cache writes (ENOBUFS); each limit must
+     * stay ordered against the ones set before (stop &lt; cull &lt; run &lt; 100), else EINVAL.
+     */
+    public static String cullLimit(String name, int percent) {
+        if (!CULL_LIMITS.contains(name)) {
+            throw new IllegalArgumentException("not a culling limit: " + name);
+        }
+        if (percent < 0 || percent > 99) {
+            throw new IllegalArgumentException(name + " " + percent + "% outside [0, 99]");
+        }
+        return name + " " + percent + "%";
+    }
+
+    /**
+     * {@code inuse <name>}: whether the file {@code name} in the writing thread's current directory (inside the
+     * cache) is in use — EBUSY when it is, success when it is not.
+     */
+    public static String inuse(String name) {
+        return command("inuse", fileName(name));
+    }
+
+    /** {@code cull <name>}: the kernel removes the idle object file {@code name} (current directory; EBUSY in use). */
+    public static String cull(String name) {
+        return command("cull", fileName(name));
+    }
+
+    private static String fileName(String name) {
+        if (name.indexOf('/') >= 0) {
+            throw new IllegalArgumentException("cull/inuse take a name in the current directory, not a path: " + name);
+        }
+        return name;
+    }
+
+    /** The names of the culling limits. */
+    public static final java.util.List<String> CULL_LIMITS = java.util.List.of("brun", "bcull", "bstop", "frun",
+            "fcull", "fstop");
+
     /** {@code copen <msg_id>,<size>}: the OPEN succeeded and the object is {@code size} bytes. */
     public static String copenSize(int msgId, long size) {
         if (size < 0) {

@@ -32,6 +32,7 @@ public final class Errno {
     public static final int EOPNOTSUPP = 95;
     public static final int ENOBUFS = 105;
     public static final int ETIMEDOUT = 110;
+    public static final int EDQUOT = 122;
     public static final int ECANCELED = 125;
 
     private static final String[] NAMES = new String[126];
@@ -66,6 +67,7 @@ public final class Errno {
         name(EOPNOTSUPP, "EOPNOTSUPP");
         name(ENOBUFS, "ENOBUFS");
         name(ETIMEDOUT, "ETIMEDOUT");
+        name(EDQUOT, "EDQUOT");
         name(ECANCELED, "ECANCELED");
     }
 

@@ -1,6 +1,8 @@
 package dev.ondemandd.protocol.nativeio;
 
 import com.sun.jna.LastErrorException;
+import com.sun.jna.Native;
+import com.sun.jna.Pointer;
 import dev.ondemandd.protocol.fanotify.Fanotify;
 import dev.ondemandd.protocol.fanotify.FanotifyResponse;
 import java.io.IOException;
@@ -124,6 +126,35 @@ public final class FanotifyGroup implements AutoCloseable {
                 throw new ErrnoException("write fanotify response for fd " + eventFd + ": short write " + n,
                         ErrnoException.EIO);
             }
+        } finally {
+            responseLock.unlock();
+        }
+    }
+
+    /**
+     * Answers the permission event whose fd number is {@code eventFd} if one is pending, without owning that fd:
+     * after a failover the number was installed in a process that is gone, and the kernel matches a response
+     * by the number alone (fs/notify/fanotify/fanotify_user.c, process_access_response). Costs one write(2) and
+     * no allocation, so it can probe every number a dead worker may have held.
+     *
+     * @return true when an event was pending under that number and is now answered; false when none was (ENOENT)
+     * @throws ErrnoException for any other failure (EINVAL: a response the kernel does not accept)
+     */
+    public boolean answerIfPending(int eventFd, int response) throws ErrnoException {
+        responseLock.lock();
+        try {
+            this.response.clear();
+            FanotifyResponse.encode(this.response, eventFd, response);
+            long n = FailoverNative.write(fd, Pointer.nativeValue(
+                    Native.getDirectBufferPointer(this.response)), Fanotify.RESPONSE_LEN);
+            if (n == Fanotify.RESPONSE_LEN) {
+                return true;
+            }
+            int errno = Native.getLastError();
+            if (n < 0 && errno == ErrnoException.ENOENT) {
+                return false;
+            }
+            throw new ErrnoException("write fanotify response for fd " + eventFd, n < 0 ? errno : ErrnoException.EIO);
         } finally {
             responseLock.unlock();
         }

@@ -70,6 +70,12 @@ final class LibC {
     /** int pipe2(int pipefd[2], int flags); */
     static native int pipe2(int[] pipefd, int flags) throws LastErrorException;
 
+    /** int unshare(int flags); */
+    static native int unshare(int flags) throws LastErrorException;
+
+    /** int chdir(const char *path); path NUL-terminated. */
+    static native int chdir(byte[] path) throws LastErrorException;
+
     /** long sysconf(int name); */
     static native long sysconf(int name);
 

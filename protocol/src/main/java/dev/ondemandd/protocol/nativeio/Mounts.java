@@ -17,8 +17,22 @@ public final class Mounts {
      * @param options mount data, e.g. {@code device=/cache/blob1,device=/cache/blob2}; may be empty
      */
     public static void mountErofs(Path image, Path target, String options) throws ErrnoException {
+        mountErofs(image.toString(), target, options);
+    }
+
+    /**
+     * Mounts an EROFS image served through fscache (cachefiles on-demand mode) read-only on {@code target}; the
+     * kernel asks the daemon bound to the cache for the image's bytes while this call runs.
+     *
+     * @param options mount data with {@code fsid=} and optionally {@code domain_id=}, {@code device=...}
+     */
+    public static void mountErofsOnDemand(Path target, String options) throws ErrnoException {
+        mountErofs("none", target, options);
+    }
+
+    private static void mountErofs(String source, Path target, String options) throws ErrnoException {
         try {
-            MountNative.mount(image.toString(), target.toString(), "erofs", MountNative.MS_RDONLY,
+            MountNative.mount(source, target.toString(), "erofs", MountNative.MS_RDONLY,
                     options == null || options.isEmpty() ? null : options);
         } catch (LastErrorException e) {
             String hint = switch (e.getErrorCode()) {
@@ -30,7 +44,8 @@ public final class Mounts {
                 case ErrnoException.EINVAL -> ": the image, its device table or the options are invalid (dmesg says which)";
                 default -> "";
             };
-            throw new ErrnoException("mount erofs " + image + " on " + target + hint, e.getErrorCode());
+            throw new ErrnoException("mount erofs " + source + (options == null ? "" : " -o " + options) + " on " + target
+                    + hint, e.getErrorCode());
         }
     }
 

@@ -63,9 +63,7 @@ public final class Posix {
 
     /** open(2). */
     public static int open(String path, int flags, int mode) throws ErrnoException {
-        byte[] utf8 = path.getBytes(StandardCharsets.UTF_8);
-        byte[] cPath = new byte[utf8.length + 1];
-        System.arraycopy(utf8, 0, cPath, 0, utf8.length);
+        byte[] cPath = cString(path);
         while (true) {
             try {
                 return LibC.open(cPath, flags, mode);
@@ -75,6 +73,14 @@ public final class Posix {
                 }
             }
         }
+    }
+
+    /** {@code text} in UTF-8 with a terminating NUL. */
+    private static byte[] cString(String text) {
+        byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+        byte[] c = new byte[utf8.length + 1];
+        System.arraycopy(utf8, 0, c, 0, utf8.length);
+        return c;
     }
 
     /** close(2). EINTR is not retried: on Linux the fd is gone either way. */
@@ -261,6 +267,30 @@ public final class Posix {
             return LibC.fcntl(fd, F_DUPFD_CLOEXEC, 0);
         } catch (LastErrorException e) {
             throw new ErrnoException("fcntl(F_DUPFD_CLOEXEC)", "fd " + fd, e.getErrorCode());
+        }
+    }
+
+    /** unshare(2) flag: this thread gets its own root, current directory and umask. */
+    public static final int CLONE_FS = 0x00000200;
+
+    /**
+     * unshare(CLONE_FS) for the calling thread: a later {@link #chdir} moves this thread only, not the process.
+     * cachefiles' {@code cull} and {@code inuse} commands name a file in the writing thread's current directory.
+     */
+    public static void unshareFs() throws ErrnoException {
+        try {
+            LibC.unshare(CLONE_FS);
+        } catch (LastErrorException e) {
+            throw new ErrnoException("unshare", "CLONE_FS", e.getErrorCode());
+        }
+    }
+
+    /** chdir(2) of the calling thread (of the process, unless {@link #unshareFs} came first). */
+    public static void chdir(String path) throws ErrnoException {
+        try {
+            LibC.chdir(cString(path));
+        } catch (LastErrorException e) {
+            throw new ErrnoException("chdir", path, e.getErrorCode());
         }
     }
 

@@ -1,6 +1,9 @@
 package dev.ondemandd.daemon.frontend.cachefiles;
 
+import dev.ondemandd.daemon.cache.CacheSpace;
+import dev.ondemandd.daemon.cache.CullLimits;
 import dev.ondemandd.daemon.core.Core;
+import dev.ondemandd.daemon.core.LogIds;
 import dev.ondemandd.daemon.core.NamedThreads;
 import dev.ondemandd.daemon.core.ObjectHandle;
 import dev.ondemandd.daemon.core.ObjectKey;
@@ -20,6 +23,7 @@ import java.lang.System.Logger.Level;
 import dev.ondemandd.protocol.nativeio.Errno;
 import dev.ondemandd.protocol.nativeio.ErrnoException;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -38,6 +42,9 @@ public final class CachefilesFrontend implements AutoCloseable {
     /** Pause after a failed device read, so a broken device cannot spin the loop. */
     private static final long ERROR_BACKOFF_MILLIS = 100;
     private static final int EIO = 5;
+    /** What an operator can do when the kernel refuses writes for want of space. */
+    static final String SPACE_REMEDY = "free space on its filesystem, or lower cachefiles.bstop (the kernel refuses"
+            + " writes, ENOBUFS, once free space falls below it)";
 
     private final CachefilesDevice device;
     private final Core core;
@@ -48,6 +55,8 @@ public final class CachefilesFrontend implements AutoCloseable {
     private final FrontendStats stats = new FrontendStats();
     private volatile boolean running;
     private volatile Runnable heartbeat = () -> { };
+    /** The bound cache directory's space; replaced at bind. */
+    private volatile CacheSpace space = CacheSpace.of(Path.of("."), SPACE_REMEDY);
     private Thread loop;
 
     /** An object id's handle and the fd it completes READs on. */
@@ -61,10 +70,20 @@ public final class CachefilesFrontend implements AutoCloseable {
 
     /** Writes {@code dir}, {@code tag} and {@code bind ondemand}; requests flow after this. */
     public void bind(String dir, String tag) throws IOException {
+        bind(dir, tag, CullLimits.DEFAULTS);
+    }
+
+    /** As {@link #bind(String, String)}, with the culling limits written before the bind. */
+    public void bind(String dir, String tag, CullLimits limits) throws IOException {
+        space = CacheSpace.of(Path.of(dir), SPACE_REMEDY);
         device.command(CachefilesCommands.dir(dir));
         device.command(CachefilesCommands.tag(tag));
+        for (String limit : limits.commands()) {
+            device.command(limit);
+        }
         device.command(CachefilesCommands.BIND_ONDEMAND);
-        LOG.log(Level.INFO, "cachefiles bound: dir " + dir + ", tag " + tag + ", on-demand mode");
+        LOG.log(Level.INFO, "cachefiles bound: dir " + dir + ", tag " + tag + ", on-demand mode, writes refused below "
+                + limits.bstop() + "% free blocks");
     }
 
     /** Starts the read loop on its own platform thread (a JNA call pins a virtual thread). */
@@ -174,7 +193,7 @@ public final class CachefilesFrontend implements AutoCloseable {
         }
         int fdNumber = fd.fd();
         ownFds.add(fdNumber);
-        CachefilesTarget target = new CachefilesTarget(fd, () -> ownFds.remove(fdNumber));
+        CachefilesTarget target = new CachefilesTarget(fd, message.objectId(), space, () -> ownFds.remove(fdNumber));
         ObjectKey key = new ObjectKey(message.volumeKey(), message.cookieKey());
         core.open(key, target, new OpenReply() {
             @Override
@@ -182,13 +201,13 @@ public final class CachefilesFrontend implements AutoCloseable {
                 Bound bound = new Bound(handle, target);
                 Bound previous = objects.put(message.objectId(), bound);
                 if (previous != null) {
-                    LOG.log(Level.WARNING, "OPEN of object_id " + message.objectId() + " while it was still open; the"
-                            + " old one is closed");
+                    LOG.log(Level.WARNING, "OPEN " + handle.describe() + " while " + previous.handle().describe()
+                            + " was still open; the old one is closed");
                     previous.handle().close();
                 }
                 if (copen(message.msgId(), handle.size())) {
-                    LOG.log(Level.INFO, "OPEN object_id " + message.objectId() + " " + key + " fd " + target.fd()
-                            + " size " + handle.size() + " (#" + handle.id() + ")");
+                    LOG.log(Level.INFO, "OPEN " + handle.describe() + " fd " + target.fd() + " size "
+                            + handle.size());
                 } else if (objects.remove(message.objectId(), bound)) {
                     handle.close();
                 }
@@ -197,7 +216,7 @@ public final class CachefilesFrontend implements AutoCloseable {
             @Override
             public void failed(int errno) {
                 // The core has logged why, once; this line only ties it to the kernel's id.
-                LOG.log(Level.DEBUG, "OPEN object_id " + message.objectId() + " " + key + " answered -" + errno);
+                LOG.log(Level.DEBUG, "OPEN " + LogIds.of(target, LogIds.NO_ID, key) + " answered -" + errno);
                 copen(message.msgId(), -errno);
             }
         });
@@ -275,8 +294,7 @@ public final class CachefilesFrontend implements AutoCloseable {
             LOG.log(Level.WARNING, "CLOSE for unknown object_id " + message.objectId() + "; ignored");
             return;
         }
-        LOG.log(Level.INFO, "CLOSE object_id " + message.objectId() + " " + bound.handle().key() + " (#"
-                + bound.handle().id() + ")");
+        LOG.log(Level.INFO, "CLOSE " + bound.handle().describe());
         bound.handle().close();
     }
 
@@ -336,7 +354,7 @@ public final class CachefilesFrontend implements AutoCloseable {
                 }
             } catch (IOException e) {
                 stats.completeErrors.increment();
-                LOG.log(Level.WARNING, "READ_COMPLETE msg " + msgId + " on fd " + target.fd() + " failed: "
+                LOG.log(Level.WARNING, "READ_COMPLETE msg " + msgId + " for " + target.label() + " on fd " + target.fd() + " failed: "
                         + e.getMessage());
             }
         }

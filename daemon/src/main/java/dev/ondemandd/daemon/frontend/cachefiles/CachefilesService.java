@@ -1,5 +1,6 @@
 package dev.ondemandd.daemon.frontend.cachefiles;
 
+import dev.ondemandd.daemon.cache.CullLimits;
 import dev.ondemandd.daemon.core.Core;
 import dev.ondemandd.daemon.core.CoreListener;
 import dev.ondemandd.daemon.core.CoreSettings;
@@ -32,7 +33,12 @@ public final class CachefilesService implements AutoCloseable {
 
     /** Writes dir, tag and {@code bind ondemand}, then starts serving. */
     public void start(String dir, String tag) throws IOException {
-        frontend.bind(dir, tag);
+        start(dir, tag, CullLimits.DEFAULTS);
+    }
+
+    /** As {@link #start(String, String)}, with the culling limits written before the bind. */
+    public void start(String dir, String tag, CullLimits limits) throws IOException {
+        frontend.bind(dir, tag, limits);
         frontend.start();
     }
 

@@ -1,8 +1,10 @@
 package dev.ondemandd.daemon.frontend.cachefiles;
 
+import dev.ondemandd.daemon.cache.CacheSpace;
 import dev.ondemandd.daemon.core.CacheTarget;
 import dev.ondemandd.daemon.core.CoreSettings;
 import dev.ondemandd.protocol.cachefiles.ObjectFd;
+import dev.ondemandd.protocol.nativeio.ErrnoException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 
@@ -16,13 +18,26 @@ final class CachefilesTarget implements CacheTarget {
     private static final byte[] ZEROS = new byte[PAGE];
 
     private final ObjectFd fd;
+    private final int objectId;
+    private final CacheSpace space;
     private final Runnable onClose;
     private boolean closed;
 
-    /** @param onClose run once, after the fd is closed */
-    CachefilesTarget(ObjectFd fd, Runnable onClose) {
+    /**
+     * @param space the cache directory's space, told of every write
+     * @param onClose run once, after the fd is closed
+     */
+    CachefilesTarget(ObjectFd fd, int objectId, CacheSpace space, Runnable onClose) {
         this.fd = fd;
+        this.objectId = objectId;
+        this.space = space;
         this.onClose = onClose;
+    }
+
+    /** The kernel's id, as every log line about the object shows it (with the core's #id, see LogIds). */
+    @Override
+    public String label() {
+        return "object_id " + Integer.toUnsignedString(objectId);
     }
 
     /**
@@ -38,7 +53,12 @@ final class CachefilesTarget implements CacheTarget {
             src.limit(padded).put(end, ZEROS, 0, padded - end);
         }
         // The core holds a reference across every write, so the fd is open here.
-        fd.write(src, offset);
+        try {
+            fd.write(src, offset);
+        } catch (ErrnoException e) {
+            throw space.refused(e, "anon fd " + fd.fd());
+        }
+        space.wrote();
     }
 
     /** ioctl(READ_COMPLETE, msgId); false when the fd was already closed (the kernel cancelled the request). */

@@ -7,8 +7,11 @@ import dev.ondemandd.daemon.core.SourceResolver;
 import dev.ondemandd.daemon.core.SourceRule;
 import dev.ondemandd.fetchers.FetcherRegistry;
 import dev.ondemandd.protocol.nativeio.FanotifyGroup;
+import dev.ondemandd.daemon.cache.CacheJanitor;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -18,12 +21,17 @@ import java.util.List;
  * group, in that order.
  */
 public final class FanotifyDaemon implements AutoCloseable {
+    /** How often the cache quota is enforced: fills grow the cache between passes. */
+    static final Duration QUOTA_INTERVAL = Duration.ofSeconds(30);
+
     private final Core core;
     private final FanotifyServer server;
+    private final CacheJanitor janitor;
 
-    private FanotifyDaemon(Core core, FanotifyServer server) {
+    private FanotifyDaemon(Core core, FanotifyServer server, CacheJanitor janitor) {
         this.core = core;
         this.server = server;
+        this.janitor = janitor;
     }
 
     /**
@@ -36,18 +44,67 @@ public final class FanotifyDaemon implements AutoCloseable {
     public static FanotifyDaemon start(List<ImageSpec> images, Path cacheDir, FetcherRegistry fetchers,
             List<SourceRule> rules, CoreSettings coreSettings, FanotifySettings settings, CoreListener listener)
             throws IOException {
-        List<SourceRule> all = new ArrayList<>(FanotifyServer.sourceRules(images));
-        all.add(FanotifyServer.selfCheckRule(cacheDir));
+        return start(images, cacheDir, fetchers, rules, coreSettings, settings, listener, FdHolder.none(), null);
+    }
+
+    /**
+     * As above, keeping the fanotify group (with its journal and the blobs' writers) in {@code holder}, so that
+     * a successor of this process takes them back: when the holder hands a group back at start, its images are
+     * still mounted and what the predecessor left pending is answered before anything else.
+     *
+     * @param runtimeDir where the journal file is created (unlinked at once; the holder's fd keeps it)
+     */
+    public static FanotifyDaemon start(List<ImageSpec> images, Path cacheDir, FetcherRegistry fetchers,
+            List<SourceRule> rules, CoreSettings coreSettings, FanotifySettings settings, CoreListener listener,
+            FdHolder holder, Path runtimeDir) throws IOException {
+        List<SourceRule> all = new ArrayList<>(ownRules(images, cacheDir));
         all.addAll(rules);
-        Core core = new Core(coreSettings, new SourceResolver(all, fetchers), FanotifyServer.hidingSelfCheck(listener));
+        return start(images, cacheDir, fetchers, new SourceResolver(all, fetchers), coreSettings, settings, listener,
+                holder, runtimeDir);
+    }
+
+    /** The rules the daemon needs for itself: the images' blobs and the self-check; put them before configured ones. */
+    public static List<SourceRule> ownRules(List<ImageSpec> images, Path cacheDir) {
+        List<SourceRule> own = new ArrayList<>(FanotifyServer.sourceRules(images));
+        own.add(FanotifyServer.selfCheckRule(cacheDir));
+        return own;
+    }
+
+    /**
+     * As above with a resolver of the caller's, which must hold {@link #ownRules} (one that changes while the
+     * daemon serves: sources reloaded, images mounted at runtime).
+     */
+    public static FanotifyDaemon start(List<ImageSpec> images, Path cacheDir, FetcherRegistry fetchers,
+            SourceResolver resolver, CoreSettings coreSettings, FanotifySettings settings, CoreListener listener)
+            throws IOException {
+        return start(images, cacheDir, fetchers, resolver, coreSettings, settings, listener, FdHolder.none(), null);
+    }
+
+    /** As above, with the fanotify group kept in {@code holder} (see the rules' variant). */
+    public static FanotifyDaemon start(List<ImageSpec> images, Path cacheDir, FetcherRegistry fetchers,
+            SourceResolver resolver, CoreSettings coreSettings, FanotifySettings settings, CoreListener listener,
+            FdHolder holder, Path runtimeDir) throws IOException {
+        Core core = new Core(coreSettings, resolver, FanotifyServer.hidingSelfCheck(listener));
         FanotifyServer server = null;
         try {
-            server = new FanotifyServer(core, fetchers, FanotifyGroup.open(), cacheDir, settings);
-            server.selfCheck();
-            for (int i = 0; i < images.size(); i++) {
-                server.mount(server.prepare(i, images.get(i)));
+            Failover failover = holder.enabled() ? Failover.start(holder, runtimeDir)
+                    : Failover.without(FanotifyGroup.open());
+            server = new FanotifyServer(core, fetchers, failover, cacheDir, settings);
+            if (!failover.adopted()) {
+                server.selfCheck();
             }
-            return new FanotifyDaemon(core, server);
+            List<PreparedImage> ready = new ArrayList<>();
+            for (int i = 0; i < images.size(); i++) {
+                ready.add(server.prepare(i, images.get(i)));
+            }
+            server.startServing();
+            for (PreparedImage image : ready) {
+                server.mountOrAdopt(image);
+            }
+            CacheJanitor janitor = settings.cacheQuota() <= 0 ? null
+                    : new CacheJanitor(cacheDir, settings.cacheQuota(), server::withCacheFilesInUse, Clock.systemUTC())
+                            .start(QUOTA_INTERVAL);
+            return new FanotifyDaemon(core, server, janitor);
         } catch (IOException | RuntimeException e) {
             try {
                 if (server != null) {
@@ -77,6 +134,9 @@ public final class FanotifyDaemon implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        if (janitor != null) {
+            janitor.close();
+        }
         try {
             server.close();
         } finally {

@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.function.IntConsumer;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
@@ -32,6 +33,9 @@ public final class FanotifyFrontend implements AutoCloseable {
 
     private final FanotifyGroup group;
     private final int fillAhead;
+    /** Set before {@link #start()}; written by the event loop, cleared by whoever answers. */
+    private volatile PendingJournal journal = PendingJournal.disabled();
+    private boolean journalFullLogged;
     private volatile SparseBlob[] blobs = new SparseBlob[0];
     private final AtomicBoolean running = new AtomicBoolean();
     private final ByteBuffer events = ByteBuffer.allocateDirect(EVENT_BUFFER_SIZE);
@@ -80,6 +84,34 @@ public final class FanotifyFrontend implements AutoCloseable {
     /** Stops serving {@code blob}; its later events are denied. */
     synchronized void remove(SparseBlob blob) {
         blobs = Arrays.stream(blobs).filter(b -> b != blob).toArray(SparseBlob[]::new);
+    }
+
+    /** Journals every event read until it is answered, for a successor if this worker dies. Before start. */
+    void journal(PendingJournal pending) {
+        this.journal = pending;
+    }
+
+    /**
+     * Answers what a killed predecessor left pending ({@link FailoverRecovery}); call before {@link #start()}, with
+     * the blobs added, so that no event of this worker's can take a number that is still pending.
+     */
+    FailoverRecovery.Report recover(int probeLimit, java.time.Duration wait) throws IOException, InterruptedException {
+        return FailoverRecovery.run(journal, probeLimit, group::answerIfPending, this::fillStale, wait);
+    }
+
+    private void fillStale(PendingJournal.Entry entry, IntConsumer done) {
+        SparseBlob blob = entry.file() == null ? null : find(entry.file());
+        if (blob == null) {
+            done.accept(EIO);
+        } else if (!entry.hasRange()) {
+            done.accept(blob.isComplete() ? 0 : EIO);
+        } else {
+            try {
+                serve(blob, -1, new FanotifyRange(entry.offset(), entry.count()), done);
+            } catch (IllegalArgumentException e) {
+                done.accept(EIO);
+            }
+        }
     }
 
     /** Starts the event loop thread. */
@@ -148,7 +180,15 @@ public final class FanotifyFrontend implements AutoCloseable {
         int fd = event.fd();
         SparseBlob blob;
         try {
-            blob = find(FileId.of(fd));
+            FileId file = FileId.of(fd);
+            FanotifyRange range = event.range().orElse(null);
+            if (!journal.record(fd, file, range == null ? 0 : range.offset(),
+                    range == null ? PendingJournal.NO_RANGE : range.count()) && !journalFullLogged) {
+                journalFullLogged = true;
+                LOG.log(Level.WARNING, "fanotify event fd " + fd + " is beyond the failover journal; events with such"
+                        + " fds get EIO if this worker dies before answering them (logged once)");
+            }
+            blob = find(file);
             if (blob != null) {
                 blob.adoptWriter(fd);
             }
@@ -169,7 +209,7 @@ public final class FanotifyFrontend implements AutoCloseable {
             answer(fd, blob.isComplete() ? Fanotify.FAN_ALLOW : Fanotify.denyErrno(EIO));
             return;
         }
-        serve(blob, fd, event.range().get());
+        serve(blob, fd, event.range().get(), null);
     }
 
     private SparseBlob find(FileId id) {
@@ -181,16 +221,24 @@ public final class FanotifyFrontend implements AutoCloseable {
         return null;
     }
 
-    private void serve(SparseBlob blob, int fd, FanotifyRange range) {
+    /**
+     * Fills the units {@code range} touches, then answers {@code fd} — or, for an event a predecessor left
+     * pending ({@code stale} not null), tells {@code stale} the errno instead.
+     */
+    private void serve(SparseBlob blob, int fd, FanotifyRange range, IntConsumer stale) {
         long end = Math.min(range.end(), blob.size());
         if (range.count() == 0 || range.offset() >= end) {
             alreadyFilled.increment();
-            answer(fd, Fanotify.FAN_ALLOW);
+            if (stale != null) {
+                stale.accept(0);
+            } else {
+                answer(fd, Fanotify.FAN_ALLOW);
+            }
             return;
         }
         int first = (int) (range.offset() / blob.unitSize());
         int last = (int) ((end - 1) / blob.unitSize());
-        PendingEvent pending = new PendingEvent(fd);
+        PendingEvent pending = new PendingEvent(fd, stale);
         int waiting = 0;
         for (int u = first; u <= last; u++) {
             SparseBlob.Claim claim = blob.claim(u, pending);
@@ -257,6 +305,8 @@ public final class FanotifyFrontend implements AutoCloseable {
         } catch (IOException e) {
             LOG.log(Level.WARNING, "answering fanotify event fd " + fd + " failed: " + e.getMessage());
         } finally {
+            // after the response, before the number can be reused: a successor never answers a stranger
+            journal.clear(fd);
             try {
                 Posix.close(fd);
             } catch (IOException e) {
@@ -285,12 +335,14 @@ public final class FanotifyFrontend implements AutoCloseable {
     /** An event waiting for its units; answered once, when the last one ends. */
     private final class PendingEvent implements SparseBlob.Waiter {
         private final int fd;
+        private final IntConsumer stale;
         /** Units still to end, plus one held until {@link #arm} knows how many there are. */
         private final AtomicInteger remaining = new AtomicInteger(Integer.MAX_VALUE);
         private volatile int errno;
 
-        PendingEvent(int fd) {
+        PendingEvent(int fd, IntConsumer stale) {
             this.fd = fd;
+            this.stale = stale;
         }
 
         void arm(int units) {
@@ -311,6 +363,10 @@ public final class FanotifyFrontend implements AutoCloseable {
         }
 
         private void complete() {
+            if (stale != null) {
+                stale.accept(errno);
+                return;
+            }
             // Whatever the source said, the reader sees EIO: a read(2) failing with ENOENT would mislead.
             answer(fd, errno == 0 ? Fanotify.FAN_ALLOW : Fanotify.denyErrno(EIO));
         }

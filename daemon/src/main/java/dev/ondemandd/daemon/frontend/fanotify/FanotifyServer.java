@@ -17,6 +17,7 @@ import dev.ondemandd.protocol.erofs.ErofsSuperblock;
 import dev.ondemandd.protocol.nativeio.ErrnoException;
 import dev.ondemandd.protocol.nativeio.FanotifyGroup;
 import dev.ondemandd.protocol.nativeio.Mounts;
+import dev.ondemandd.protocol.nativeio.Posix;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.URI;
@@ -38,6 +39,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
 /**
@@ -67,6 +69,7 @@ public final class FanotifyServer implements AutoCloseable {
     private final FanotifyFrontend frontend;
     private final Path cacheDir;
     private final FanotifySettings settings;
+    private final Failover failover;
     private final List<PreparedImage> mounted = new ArrayList<>();
     private final List<PreparedImage> prepared = new ArrayList<>();
 
@@ -75,6 +78,16 @@ public final class FanotifyServer implements AutoCloseable {
      */
     public FanotifyServer(Core core, FetcherRegistry fetchers, FanotifyGroup group, Path cacheDir,
             FanotifySettings settings) throws IOException {
+        this(core, fetchers, Failover.without(group), cacheDir, settings);
+    }
+
+    /**
+     * @param failover the group with what keeps it across a restart; when it was handed back (a predecessor
+     *     died), events are read only from {@link #startServing()} on, after recovery
+     */
+    public FanotifyServer(Core core, FetcherRegistry fetchers, Failover failover, Path cacheDir,
+            FanotifySettings settings) throws IOException {
+        FanotifyGroup group = failover.group();
         if (cacheDir.toString().contains(",")) {
             throw new IOException("cache dir " + cacheDir + " contains ',', which mount options cannot carry");
         }
@@ -83,9 +96,41 @@ public final class FanotifyServer implements AutoCloseable {
         this.group = group;
         this.cacheDir = cacheDir.toAbsolutePath();
         this.settings = settings;
+        this.failover = failover;
         Files.createDirectories(this.cacheDir.resolve("meta"));
         Files.createDirectories(this.cacheDir.resolve("blobs"));
         this.frontend = new FanotifyFrontend(group, settings.fillAhead());
+        frontend.journal(failover.journal());
+        if (!failover.adopted()) {
+            frontend.start();
+        }
+    }
+
+    /**
+     * With a group handed back by the fd holder: answers what the dead predecessor left pending (its journaled
+     * events filled and allowed, events it read but never journaled failed with EIO), then starts reading
+     * events. Call once every image is {@link #prepare prepared}, before {@link #mountOrAdopt}. With a new group
+     * the loop runs already and this does nothing.
+     */
+    public synchronized void startServing() throws IOException {
+        if (!failover.adopted()) {
+            return;
+        }
+        long start = System.nanoTime();
+        FailoverRecovery.Report report;
+        try {
+            report = frontend.recover(failover.probeLimit(),
+                    core.settings().readDeadline().plus(java.time.Duration.ofSeconds(5)));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while recovering the fanotify group");
+        }
+        LOG.log(report.complete() ? Level.INFO : Level.ERROR, "failover: took the fanotify group back; "
+                + report.allowed() + " pending event(s) filled and allowed, " + report.denied() + " denied EIO (fill"
+                + " failed), " + report.unrecordedDenied() + " denied EIO (never journaled), " + report.alreadyAnswered()
+                + " already answered; fd numbers 0.." + (report.probed() - 1) + " probed in "
+                + (System.nanoTime() - start) / 1_000_000 + " ms" + (report.complete() ? ""
+                        : "; some fills did not finish in time (their readers wait for the core's deadline)"));
         frontend.start();
     }
 
@@ -98,10 +143,17 @@ public final class FanotifyServer implements AutoCloseable {
     public static List<SourceRule> sourceRules(List<ImageSpec> images) {
         List<SourceRule> rules = new ArrayList<>();
         for (int i = 0; i < images.size(); i++) {
-            List<URI> blobs = images.get(i).blobs();
-            for (int s = 0; s < blobs.size(); s++) {
-                rules.add(SourceRule.of(VOLUME, blobKey(i, s + 1).cookieText(), blobs.get(s).toString()));
-            }
+            rules.addAll(sourceRules(i, images.get(i)));
+        }
+        return rules;
+    }
+
+    /** The source rules of image {@code index}'s blobs (an image mounted at runtime gets an index of its own). */
+    public static List<SourceRule> sourceRules(int index, ImageSpec image) {
+        List<SourceRule> rules = new ArrayList<>();
+        List<URI> blobs = image.blobs();
+        for (int s = 0; s < blobs.size(); s++) {
+            rules.add(SourceRule.of(VOLUME, blobKey(index, s + 1).cookieText(), blobs.get(s).toString()));
         }
         return rules;
     }
@@ -197,6 +249,7 @@ public final class FanotifyServer implements AutoCloseable {
             blob = SparseBlob.open(sparse, handle.size(), settings.unitSize());
             target.blob = blob;
             blob.attach(handle);
+            blob.useWriter(Posix.open(sparse.toString(), Posix.O_RDWR | Posix.O_CLOEXEC)); // before the mark
             frontend.add(blob);
             group.markPreAccess(blob.path());
             CompletableFuture<String> reader = new CompletableFuture<>();
@@ -332,6 +385,16 @@ public final class FanotifyServer implements AutoCloseable {
                     settings.unitSize());
             target.blob = blob;
             blob.attach(handle);
+            if (!blob.isComplete()) {
+                // The writer before the mark: opened after it, its writes would raise events of their own.
+                int writer = failover.writer(blob.path(), failover.adopted() && failover.isMarked(blob.id()));
+                if (writer >= 0) {
+                    blob.useWriter(writer);
+                } else {
+                    LOG.log(Level.WARNING, "blob " + blob.path().getFileName() + " is marked but its writer fd did"
+                            + " not come back; writing through event fds (events left pending on it get EIO)");
+                }
+            }
             frontend.add(blob);
             if (!blob.isComplete()) {
                 blob.onComplete(() -> unmarkComplete(blob));
@@ -456,6 +519,22 @@ public final class FanotifyServer implements AutoCloseable {
         tuneReadahead(before, target);
     }
 
+    /**
+     * Mounts a prepared image, or, when a predecessor that died left it mounted from the same metadata image,
+     * serves that mount again (its readers have been waiting on the group the holder kept).
+     */
+    public synchronized void mountOrAdopt(PreparedImage image) throws IOException {
+        Path target = image.spec().mountpoint();
+        if (failover.adopted() && Files.isDirectory(target)
+                && Mountinfo.erofsSource(target).map(src -> src.equals(image.metaFile().toString())).orElse(false)) {
+            mounted.add(image);
+            LOG.log(Level.INFO, "image " + image.index() + " is still mounted on " + target + " from before the"
+                    + " restart; serving it again");
+            return;
+        }
+        mount(image);
+    }
+
     /** The names of the mounted EROFS superblocks (/sys/fs/erofs/erofs-N, also the name of each one's bdi). */
     private static Set<String> erofsInstances() {
         try (var list = Files.list(EROFS_SYSFS)) {
@@ -490,6 +569,21 @@ public final class FanotifyServer implements AutoCloseable {
         } catch (IOException e) {
             LOG.log(Level.INFO, "readahead of " + target + " left at the kernel default: " + knob + ": " + e);
         }
+    }
+
+    /**
+     * Runs {@code action} with the cache files the prepared images use (their metadata images and blob cache
+     * files); no image is prepared or released meanwhile, so a cache quota never evicts a file being taken up.
+     */
+    public synchronized void withCacheFilesInUse(Consumer<Set<Path>> action) {
+        Set<Path> inUse = new HashSet<>();
+        for (PreparedImage image : prepared) {
+            inUse.add(image.metaFile().toAbsolutePath());
+            for (SparseBlob b : image.blobs()) {
+                inUse.add(b.path().toAbsolutePath());
+            }
+        }
+        action.accept(inUse);
     }
 
     /** Whether every image mounted is still mounted (an operator may unmount one by hand). */
@@ -546,6 +640,49 @@ public final class FanotifyServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Unmounts the image this server mounted on {@code mountpoint} (an operator's runtime umount) and releases its
+     * blobs in the core; their cache files stay, filled as they are.
+     *
+     * @return false when this server mounted nothing there
+     * @throws ErrnoException when the mount is busy (not lazy) or cannot be unmounted
+     */
+    public synchronized boolean unmount(Path mountpoint, boolean lazy) throws IOException {
+        PreparedImage image = mounted.stream().filter(i -> i.spec().mountpoint().equals(mountpoint)).findFirst()
+                .orElse(null);
+        if (image == null) {
+            return false;
+        }
+        if (Mountinfo.isMountPoint(mountpoint)) {
+            Mounts.umount(mountpoint, lazy);
+        }
+        mounted.remove(image);
+        discard(image);
+        LOG.log(Level.INFO, "unmounted image " + image.index() + " from " + mountpoint);
+        return true;
+    }
+
+    /** Releases a prepared image that is not mounted (its mount failed, or it was unmounted). */
+    public synchronized void discard(PreparedImage image) {
+        if (mounted.contains(image)) {
+            throw new IllegalStateException("image " + image.index() + " is still mounted");
+        }
+        if (prepared.remove(image)) {
+            for (SparseBlob b : image.blobs()) {
+                boolean shared = prepared.stream().anyMatch(p -> p.blobs().stream()
+                        .anyMatch(other -> other.path().equals(b.path())));
+                try {
+                    if (!shared) {
+                        group.unmark(b.path()); // no mount reads it any more; a later mount marks it again
+                    }
+                } catch (IOException e) {
+                    LOG.log(Level.DEBUG, "unmark " + b.path() + ": " + e.getMessage());
+                }
+                release(b);
+            }
+        }
+    }
+
     private void release(SparseBlob blob) {
         frontend.remove(blob);
         ObjectHandle h = blob.handle();
@@ -577,6 +714,7 @@ public final class FanotifyServer implements AutoCloseable {
             }
         }
         prepared.clear();
+        failover.release();
         group.close();
     }
 

@@ -13,9 +13,11 @@ import java.time.Duration;
  * @param maxMetaSize the largest metadata image fetched
  * @param busyUnmountWait how long shutdown retries unmounting a busy mount before giving up
  * @param readaheadKb the readahead set on each mount (KiB; 0 leaves the kernel's default): one event per batch
+ * @param cacheQuota bytes the cache directory's blobs and metadata images may hold on disk (0: no quota); above
+ *     it, files no mounted image uses are evicted least recently used first
  */
 public record FanotifySettings(int unitSize, int fillAhead, long maxMetaSize, Duration busyUnmountWait,
-        int readaheadKb) {
+        int readaheadKb, long cacheQuota) {
     public static final int DEFAULT_UNIT_SIZE = 1 << 20;
     public static final int DEFAULT_FILL_AHEAD = 8;
     public static final long DEFAULT_MAX_META_SIZE = 1L << 30;
@@ -36,6 +38,15 @@ public record FanotifySettings(int unitSize, int fillAhead, long maxMetaSize, Du
         if (maxMetaSize < 4096) {
             throw new IllegalArgumentException("maxMetaSize must be at least 4096");
         }
+        if (cacheQuota < 0) {
+            throw new IllegalArgumentException("cacheQuota must not be negative");
+        }
+    }
+
+    /** Without a cache quota. */
+    public FanotifySettings(int unitSize, int fillAhead, long maxMetaSize, Duration busyUnmountWait,
+            int readaheadKb) {
+        this(unitSize, fillAhead, maxMetaSize, busyUnmountWait, readaheadKb, 0);
     }
 
     public static FanotifySettings defaults() {
@@ -62,14 +73,18 @@ public record FanotifySettings(int unitSize, int fillAhead, long maxMetaSize, Du
     }
 
     public FanotifySettings withFillAhead(int value) {
-        return new FanotifySettings(unitSize, value, maxMetaSize, busyUnmountWait, readaheadKb);
+        return new FanotifySettings(unitSize, value, maxMetaSize, busyUnmountWait, readaheadKb, cacheQuota);
     }
 
     public FanotifySettings withUnitSize(int value) {
-        return new FanotifySettings(value, fillAhead, maxMetaSize, busyUnmountWait, readaheadKb);
+        return new FanotifySettings(value, fillAhead, maxMetaSize, busyUnmountWait, readaheadKb, cacheQuota);
     }
 
     public FanotifySettings withReadaheadKb(int value) {
-        return new FanotifySettings(unitSize, fillAhead, maxMetaSize, busyUnmountWait, value);
+        return new FanotifySettings(unitSize, fillAhead, maxMetaSize, busyUnmountWait, value, cacheQuota);
+    }
+
+    public FanotifySettings withCacheQuota(long value) {
+        return new FanotifySettings(unitSize, fillAhead, maxMetaSize, busyUnmountWait, readaheadKb, value);
     }
 }

@@ -5,7 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Reads /proc/self/mountinfo to tell whether a directory is a mountpoint. */
-final class Mountinfo {
+public final class Mountinfo {
     private static final Path MOUNTINFO = Path.of("/proc/self/mountinfo");
     /** The mount point is the fifth space-separated field. */
     private static final int MOUNT_POINT_FIELD = 4;
@@ -14,7 +14,7 @@ final class Mountinfo {
     }
 
     /** Whether something is mounted on {@code dir} (compared after resolving symlinks). */
-    static boolean isMountPoint(Path dir) throws IOException {
+    public static boolean isMountPoint(Path dir) throws IOException {
         String target = dir.toRealPath().toString();
         for (String line : Files.readAllLines(MOUNTINFO)) {
             String[] fields = line.split(" ");
@@ -23,6 +23,25 @@ final class Mountinfo {
             }
         }
         return false;
+    }
+
+    /**
+     * The source of the EROFS filesystem mounted on {@code dir} (for a file-backed mount, the metadata image's
+     * path), empty when none is. Fields after the " - " separator: fstype, source, super options.
+     */
+    static java.util.Optional<String> erofsSource(Path dir) throws IOException {
+        String target = dir.toRealPath().toString();
+        String found = null;
+        for (String line : Files.readAllLines(MOUNTINFO)) {
+            String[] fields = line.split(" ");
+            int sep = java.util.Arrays.asList(fields).indexOf("-");
+            if (fields.length > MOUNT_POINT_FIELD && unescape(fields[MOUNT_POINT_FIELD]).equals(target)) {
+                // the last mount on a directory is the one visible there
+                found = sep > 0 && sep + 2 < fields.length && fields[sep + 1].equals("erofs")
+                        ? unescape(fields[sep + 2]) : null;
+            }
+        }
+        return java.util.Optional.ofNullable(found);
     }
 
     /** Undoes the kernel's octal escapes of space, tab, newline and backslash. */

@@ -4,6 +4,8 @@ import dev.ondemandd.daemon.core.CacheTarget;
 import dev.ondemandd.daemon.core.CoreSettings;
 import dev.ondemandd.daemon.core.ObjectHandle;
 import dev.ondemandd.daemon.core.ReadReply;
+import dev.ondemandd.daemon.cache.CacheSpace;
+import dev.ondemandd.protocol.nativeio.ErrnoException;
 import dev.ondemandd.protocol.nativeio.FileId;
 import dev.ondemandd.protocol.nativeio.Posix;
 import java.io.IOException;
@@ -25,8 +27,9 @@ import java.util.List;
  * disagree with the data. A unit being filled is in flight: later events on it wait for that fill instead of
  * fetching again.
  *
- * <p>Writes go through a dup of a fanotify event fd: such an fd raises no events, whereas a write through an
- * ordinary fd on a marked file would raise one the daemon itself would have to answer.
+ * <p>Writes go through an fd that raises no events — one opened before the file was marked (kept by the fd holder
+ * across restarts), else a dup of a fanotify event fd — whereas a write through an fd opened on a marked file
+ * would raise one the daemon itself would have to answer.
  */
 public final class SparseBlob implements CacheTarget, AutoCloseable {
     private static final System.Logger LOG = System.getLogger(SparseBlob.class.getName());
@@ -49,7 +52,7 @@ public final class SparseBlob implements CacheTarget, AutoCloseable {
     /** Guarded by this. */
     private final long[] filled;
     /**
-     * Units that may hold some data but not all (found so by the startup scan, or left by a failed fill): only
+     * Units that may hold some data but not all (found so by the startup scan; a failed fill is fetched whole): only
      * these need a hole query before a fill. Every other unfilled unit is one hole — which spares the hot path
      * lseek(SEEK_DATA), which waits for the inode lock a concurrent buffered write of another unit holds.
      * Guarded by this.
@@ -67,9 +70,13 @@ public final class SparseBlob implements CacheTarget, AutoCloseable {
     /** Units the last fill-ahead reached past its event (0: the reader is not sequential); event loop only. */
     int aheadWindow;
     private volatile ObjectHandle handle;
+    /** The cache directory's space (blob files live in {@code <cache>/blobs}). */
+    private final CacheSpace space;
 
     private SparseBlob(Path path, long size, int unitSize, FileId id, int seekFd) {
         this.path = path;
+        Path dir = path.toAbsolutePath().getParent();
+        this.space = CacheSpace.of(dir.getParent() != null ? dir.getParent() : dir, SPACE_REMEDY);
         this.size = size;
         this.unitSize = unitSize;
         this.units = (int) ((size + unitSize - 1) / unitSize);
@@ -79,6 +86,10 @@ public final class SparseBlob implements CacheTarget, AutoCloseable {
         this.partial = new long[(units + 63) >>> 6];
         this.inFlight = new UnitFill[units];
     }
+
+    /** What an operator can do when the cache directory is full. */
+    static final String SPACE_REMEDY = "free space on its filesystem, or set cache.quota below the space there so"
+            + " blobs no mounted image uses are evicted";
 
     /** Largest blob: the unit index must fit an int even with the smallest unit. */
     static final long MAX_SIZE = (long) Integer.MAX_VALUE * CoreSettings.PAGE_SIZE;
@@ -220,6 +231,17 @@ public final class SparseBlob implements CacheTarget, AutoCloseable {
         }
     }
 
+    /**
+     * Writes go through {@code fd} from now on (this blob owns it): an fd opened before the file was marked, or
+     * one the fd holder kept — neither raises events. Before the first event only.
+     */
+    synchronized void useWriter(int fd) {
+        if (writerFd >= 0) {
+            throw new IllegalStateException("blob " + path + " has a writer already");
+        }
+        writerFd = fd;
+    }
+
     boolean hasWriter() {
         return writerFd >= 0;
     }
@@ -319,8 +341,9 @@ public final class SparseBlob implements CacheTarget, AutoCloseable {
                 setFilled(fill.unit);
                 partial[fill.unit >>> 6] &= ~(1L << fill.unit);
             } else {
-                // Some of its writes may have landed: query its holes next time.
-                setBit(partial, fill.unit);
+                // Some of its writes may have landed, and a write that failed may have left allocated blocks that
+                // do not hold the blob's bytes: a hole query cannot tell those from data, so fetch it whole next time.
+                partial[fill.unit >>> 6] &= ~(1L << fill.unit);
             }
             waiters = fill.waiters;
         }
@@ -342,7 +365,30 @@ public final class SparseBlob implements CacheTarget, AutoCloseable {
         if (fd < 0) {
             throw new IOException("no event fd to write " + path + " through yet");
         }
-        Posix.pwriteFully(fd, src, offset);
+        long length = src.remaining();
+        try {
+            Posix.pwriteFully(fd, src, offset);
+        } catch (ErrnoException e) {
+            discard(fd, offset, length);
+            throw space.refused(e, path.getFileName().toString());
+        }
+        space.wrote();
+    }
+
+    /**
+     * Punches a hole over a range whose write failed, giving back what it allocated: ext4 short of space (ENOSPC)
+     * was seen to leave blocks of such a range allocated with bytes that are not the blob's (CacheFullEndToEndTest).
+     * Best effort: the unit of a failed fill is fetched whole next time either way.
+     */
+    private void discard(int fd, long offset, long length) {
+        long end = Math.min(size, (offset + length + CoreSettings.PAGE_SIZE - 1) / CoreSettings.PAGE_SIZE
+                * CoreSettings.PAGE_SIZE);
+        try {
+            Posix.fallocate(fd, Posix.FALLOC_FL_PUNCH_HOLE | Posix.FALLOC_FL_KEEP_SIZE, offset, end - offset);
+        } catch (ErrnoException e) {
+            LOG.log(Level.WARNING, "cannot punch the failed write at " + offset + "+" + (end - offset) + " out of "
+                    + path + ": " + e.getMessage());
+        }
     }
 
     @Override

@@ -36,12 +36,7 @@ class FanotifyEndToEndTest {
 
     @BeforeAll
     static void needsPreContentEvents() {
-        assumeTrue("root".equals(System.getProperty("user.name")), "needs root (CAP_SYS_ADMIN) for fanotify and mount");
-        try (FanotifyGroup g = FanotifyGroup.open()) {
-            assumeTrue(g.fd() >= 0, "no fanotify group");
-        } catch (IOException e) {
-            assumeTrue(false, "kernel lacks fanotify pre-content events: " + e.getMessage());
-        }
+        TestImages.assumePreContentEvents();
     }
 
     private Path mountpoint(String name) throws IOException {
@@ -49,10 +44,7 @@ class FanotifyEndToEndTest {
     }
 
     private static void assertTreeMatches(Path mnt, Map<String, String> sums) throws IOException {
-        assertThat(sums).isNotEmpty();
-        for (Map.Entry<String, String> e : sums.entrySet()) {
-            assertThat(TestImages.sha256(mnt.resolve(e.getKey()))).as(e.getKey()).isEqualTo(e.getValue());
-        }
+        TestImages.assertTreeMatches(mnt, sums);
     }
 
     @ParameterizedTest(name = "{0}")

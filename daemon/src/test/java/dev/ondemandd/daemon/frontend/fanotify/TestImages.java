@@ -114,4 +114,23 @@ final class TestImages {
         }
         return HexFormat.of().formatHex(sha.digest());
     }
+
+    /** Skips (JUnit assumption) unless this process is root and the kernel delivers fanotify pre-content events. */
+    static void assumePreContentEvents() {
+        assumeTrue("root".equals(System.getProperty("user.name")), "needs root (CAP_SYS_ADMIN) for fanotify and mount");
+        try (dev.ondemandd.protocol.nativeio.FanotifyGroup g = dev.ondemandd.protocol.nativeio.FanotifyGroup.open()) {
+            assumeTrue(g.fd() >= 0, "no fanotify group");
+        } catch (IOException e) {
+            assumeTrue(false, "kernel lacks fanotify pre-content events: " + e.getMessage());
+        }
+    }
+
+    /** Every file of {@code sums} under {@code mnt} has its sha256. */
+    static void assertTreeMatches(Path mnt, Map<String, String> sums) throws IOException {
+        org.assertj.core.api.Assertions.assertThat(sums).isNotEmpty();
+        for (Map.Entry<String, String> e : sums.entrySet()) {
+            org.assertj.core.api.Assertions.assertThat(sha256(mnt.resolve(e.getKey()))).as(e.getKey())
+                    .isEqualTo(e.getValue());
+        }
+    }
 }

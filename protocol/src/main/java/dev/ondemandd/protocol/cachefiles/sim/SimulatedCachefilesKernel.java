@@ -65,7 +65,10 @@ import java.util.function.Predicate;
  * request with EIO. Waits have timeouts so a daemon that never answers shows up as {@code Hung}, not as a stuck
  * test.
  *
- * <p>Not modelled: non-on-demand (cachefilesd) mode, culling, cache space limits.
+ * <p>The culling limits ({@code brun}, {@code bcull}, {@code bstop} and the f… ones) are parsed and ordered as the
+ * kernel does; {@code inuse} and {@code cull} name a file in the writing thread's current directory and refuse
+ * (EBUSY) one an object the filesystem holds uses. Not modelled: non-on-demand (cachefilesd) mode, refusing writes
+ * below {@code bstop}.
  */
 public final class SimulatedCachefilesKernel implements CachefilesDevice {
 
@@ -85,6 +88,9 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
     private Path cacheDir;
     private boolean bound;
     private boolean closed;
+    /** brun/bcull/bstop and frun/fcull/fstop in percent; the kernel's defaults (cachefiles_daemon_open). */
+    private final int[] blockLimits = {7, 5, 1};
+    private final int[] fileLimits = {7, 5, 1};
     private final TreeMap<Integer, Req> reqs = new TreeMap<>();
     /** The requests of {@link #reqs} marked new (not read yet): what read() and poll() search. */
     private final TreeMap<Integer, Req> fresh = new TreeMap<>();
@@ -97,6 +103,9 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
     private final Map<Integer, SimObject> objectIds = new HashMap<>();
     private final Map<Integer, AnonFd> anonFds = new HashMap<>();
     private final Map<String, CacheFile> files = new HashMap<>();
+    /** Objects the filesystem holds (looked up and not withdrawn): their cache files are in use. */
+    private final java.util.Set<SimObject> live = new java.util.HashSet<>();
+    private long culled;
 
     private long opensSent;
     private long readsSent;
@@ -248,13 +257,118 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
                 changed.signalAll();
                 return 0;
             }
+            case "brun", "bcull", "bstop", "frun", "fcull", "fstop" -> {
+                return cullLimit(name, args);
+            }
+            case "cull", "inuse" -> {
+                return cullOrInuse(name.equals("cull"), args);
+            }
             // Known to the kernel, not modelled here: accepted so a daemon's setup does not fail on them.
-            case "brun", "bcull", "bstop", "frun", "fcull", "fstop", "debug", "secctx", "cull", "inuse" -> {
+            case "debug", "secctx" -> {
                 return 0;
             }
             default -> {
                 return Errno.EOPNOTSUPP;
             }
+        }
+    }
+
+    /**
+     * cachefiles_daemon_{b,f}{run,cull,stop}(): {@code <N>%} (simple_strtoul, then exactly "%"), kept ordered
+     * against the limits already set (stop &lt; cull &lt; run &lt; 100), EINVAL otherwise.
+     */
+    private int cullLimit(String name, String args) {
+        if (args.isEmpty()) {
+            return Errno.EINVAL;
+        }
+        int digits = 0;
+        long value = 0;
+        while (digits < args.length() && Character.isDigit(args.charAt(digits))) {
+            value = Math.min(value * 10 + (args.charAt(digits) - '0'), Integer.MAX_VALUE);
+            digits++;
+        }
+        if (!args.substring(digits).equals("%")) {
+            return Errno.EINVAL;
+        }
+        int[] limits = name.charAt(0) == 'b' ? blockLimits : fileLimits;
+        int which = name.endsWith("run") ? 0 : name.endsWith("cull") ? 1 : 2;
+        boolean ordered = switch (which) {
+            case 0 -> value > limits[1] && value < 100;
+            case 1 -> value > limits[2] && value < limits[0];
+            default -> value < limits[1];
+        };
+        if (!ordered) {
+            return Errno.EINVAL;
+        }
+        limits[which] = (int) value;
+        return 0;
+    }
+
+    /**
+     * cachefiles_daemon_cull() / _inuse(): {@code <name>} of a file in the writing thread's current directory (no
+     * '/'; the cache must be bound). EBUSY while an object the filesystem holds uses it (the kernel's in-use mark);
+     * otherwise {@code inuse} answers 0 and {@code cull} deletes it. ENOENT when there is no such file.
+     */
+    private int cullOrInuse(boolean cull, String name) throws IOException {
+        if (name.isEmpty() || name.indexOf('/') >= 0) {
+            return Errno.EINVAL;
+        }
+        if (!bound) {
+            return Errno.EIO;
+        }
+        Path cwd;
+        try {
+            cwd = Files.readSymbolicLink(Path.of("/proc/thread-self/cwd"));
+        } catch (IOException e) {
+            return Errno.EIO;
+        }
+        if (!cwd.startsWith(cacheDir)) {
+            return Errno.EINVAL; // not inside the cache: cachefiles_lookup_for_cull finds nothing of its own
+        }
+        Path file = cwd.resolve(name);
+        if (!Files.isRegularFile(file)) {
+            return Errno.ENOENT;
+        }
+        for (SimObject o : live) {
+            if (o.file != null && o.file.path().equals(file)) {
+                return Errno.EBUSY;
+            }
+        }
+        if (cull) {
+            files.values().removeIf(f -> {
+                if (!f.path().equals(file)) {
+                    return false;
+                }
+                try {
+                    f.close();
+                } catch (ErrnoException e) {
+                    return true;
+                }
+                return true;
+            });
+            Files.delete(file);
+            culled++;
+        }
+        return 0;
+    }
+
+    /** Files {@code cull} deleted. */
+    public long culled() {
+        lock.lock();
+        try {
+            return culled;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The culling limits set, in percent: block run, cull, stop. */
+    public int[] blockLimits() {
+        lock.lock();
+        try {
+            return blockLimits.clone();
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -264,6 +378,11 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
         }
         if (bound) {
             return Errno.EBUSY;
+        }
+        for (int[] limits : List.of(blockLimits, fileLimits)) {
+            if (limits[2] >= limits[1] || limits[1] >= limits[0] || limits[0] >= 100) {
+                return Errno.ERANGE;
+            }
         }
         if (args.isEmpty()) {
             return Errno.EOPNOTSUPP; // a plain cachefilesd cache: not what this simulation models
@@ -687,6 +806,7 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
                 return new OpenResult.Failed(Errno.EIO);
             }
             object = new SimObject(volumeKey, cookieKey);
+            live.add(object);
             req = enqueue(new Req(OP_OPEN, object, 0, 0, 0, null));
             opensSent++;
         } finally {
@@ -696,11 +816,17 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
         if (result == null) {
             return new OpenResult.Hung(timeout);
         }
-        if (result != 0) {
-            return new OpenResult.Failed(-result);
+        if (result == 0 && object.isOpen()) {
+            return new OpenResult.Opened(object, object.size);
+        }
+        lock.lock();
+        try {
+            live.remove(object); // the lookup failed: the filesystem holds no object
+        } finally {
+            lock.unlock();
         }
         // Completed without a copen (a READ_COMPLETE on the OPEN's msg_id): the lookup does not get an object.
-        return object.isOpen() ? new OpenResult.Opened(object, object.size) : new OpenResult.Failed(Errno.EIO);
+        return new OpenResult.Failed(result != 0 ? -result : Errno.EIO);
     }
 
     /** The cookie's cache file, opened when its first OPEN is read (after the bind, so the directory is known). */
@@ -782,6 +908,7 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
             if (object.state == SimObject.State.WITHDRAWN) {
                 return;
             }
+            live.remove(object);
             boolean closeSent = object.state == SimObject.State.OPEN && !closed;
             if (closeSent) {
                 enqueue(new Req(OP_CLOSE, object, 0, 0, 0, null));
@@ -825,6 +952,7 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
                 throw new IllegalStateException("the " + DEVICE + " is not bound");
             }
             SimObject object = new SimObject(volumeKey, cookieKey);
+            live.add(object);
             Req open = new Req(OP_OPEN, object, 0, 0, 0, null);
             installAnonFd(open);
             object.size = size;

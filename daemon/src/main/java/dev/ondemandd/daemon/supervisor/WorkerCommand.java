@@ -1,0 +1,64 @@
+package dev.ondemandd.daemon.supervisor;
+
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * How a worker is started: this JVM again (same java, JVM flags and class path) running {@code ondemandd ARGS},
+ * through a shell shim that sets LISTEN_PID to its own pid and then execs java — exec keeps the pid, so the
+ * worker sees LISTEN_PID equal to its pid, as sd_listen_fds(3) requires, which a parent cannot know before the
+ * child exists. The shim also gives the worker back the OOM score the supervisor had before lowering its own.
+ */
+record WorkerCommand(String shell, List<String> command) {
+    static final String MAIN_CLASS = "dev.ondemandd.daemon.cli.Main";
+    private static final String SHIM = "export LISTEN_PID=$$; "
+            + "[ -n \"$ONDEMANDD_WORKER_OOM_SCORE_ADJ\" ] && echo \"$ONDEMANDD_WORKER_OOM_SCORE_ADJ\""
+            + " > /proc/self/oom_score_adj 2>/dev/null; unset ONDEMANDD_WORKER_OOM_SCORE_ADJ; exec \"$@\"";
+    /** Variables of this process's own supervisor (systemd) that must not leak to the worker. */
+    private static final List<String> OURS = List.of("NOTIFY_SOCKET", "LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES",
+            "WATCHDOG_USEC", "WATCHDOG_PID", "ONDEMANDD_WORKER_OOM_SCORE_ADJ");
+
+    /** {@code ondemandd ARGS} on this JVM. */
+    static WorkerCommand ofThisJvm(List<String> args) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command()
+                .orElse(System.getProperty("java.home") + "/bin/java"));
+        cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(MAIN_CLASS);
+        cmd.addAll(args);
+        return new WorkerCommand("/bin/sh", List.copyOf(cmd));
+    }
+
+    /** argv for posix_spawn of {@link #shell()}: the shim, then the command. */
+    List<String> argv() {
+        List<String> argv = new ArrayList<>(List.of(shell, "-c", SHIM, "ondemandd-worker"));
+        argv.addAll(command);
+        return argv;
+    }
+
+    /**
+     * The worker's environment: ours without our own supervisor's variables, plus NOTIFY_SOCKET and, when fds
+     * are handed over, LISTEN_FDS / LISTEN_FDNAMES.
+     */
+    static List<String> environment(Map<String, String> ours, String notifySocket, int fds, String fdNames,
+            String workerOomScoreAdj) {
+        Map<String, String> env = new LinkedHashMap<>(ours);
+        OURS.forEach(env::remove);
+        env.put("NOTIFY_SOCKET", notifySocket);
+        if (fds > 0) {
+            env.put("LISTEN_FDS", Integer.toString(fds));
+            env.put("LISTEN_FDNAMES", fdNames);
+        }
+        if (workerOomScoreAdj != null) {
+            env.put("ONDEMANDD_WORKER_OOM_SCORE_ADJ", workerOomScoreAdj);
+        }
+        List<String> list = new ArrayList<>();
+        env.forEach((k, v) -> list.add(k + "=" + v));
+        return list;
+    }
+}
