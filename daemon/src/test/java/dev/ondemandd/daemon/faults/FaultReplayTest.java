@@ -104,8 +104,10 @@ class FaultReplayTest {
     void aFaultReachesTheReaderAsRightBytesOrEioNeverAsWrongBytesOrAHang(String spec, int failedReads, int maxLeft)
             throws Exception {
         // Each READ its own fetch: the counts are exact. Then the default policy (1 MiB units, read-ahead,
-        // merging): READs riding on the fetch a fault hit share its fate, so at least as many fail.
-        for (boolean exact : new boolean[] {true, false}) {
+        // merging): READs riding on the fetch a fault hit share its fate, so at least as many fail. Rows that
+        // tolerate a request left for an unknown object run exact only: whether the duplicate is read before or
+        // after its object's CLOSE is timing, which the faster default fetches shift (seen once under load).
+        for (boolean exact : maxLeft == 0 ? new boolean[] {true, false} : new boolean[] {true}) {
             FaultReplay.Report report = replay(spec, 3, 300_000, exact);
 
             assertHeld(report, exact ? failedReads : -1);
