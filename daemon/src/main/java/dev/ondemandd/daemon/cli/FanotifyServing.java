@@ -16,6 +16,8 @@ import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.Supplier;
+import dev.ondemandd.daemon.ops.StopMode;
 
 /**
  * Serves images through the fanotify frontend in the foreground, for {@code run} and {@code mount}: mounts them,
@@ -64,13 +66,18 @@ final class FanotifyServing {
                 (FanotifyDaemon daemon) -> {
                     ready.run();
                     notifier.ready("serving " + images.size() + " image(s) through fanotify");
-                }, new SystemdFdHolder(notifier, ListenFds.fromEnvironment()));
+                }, new SystemdFdHolder(notifier, ListenFds.fromEnvironment()), () -> null);
     }
 
-    /** As above, handing the running daemon to {@code ready} (for the control socket). */
+    /**
+     * As above, handing the running daemon to {@code ready} (for the control socket).
+     *
+     * @param endServing why serving is meant to end when a stop comes (a drain), null for a plain stop — which
+     *     hands the pending events over to a successor when {@code holder} keeps the group
+     */
     static int serve(List<ImageSpec> images, Path cacheDir, FetcherRegistry fetchers, SourceResolver resolver,
             CoreSettings core, FanotifySettings settings, CoreListener listener, boolean untilUnmounted,
-            ReadyHook ready, FdHolder holder) throws CliException, InterruptedException {
+            ReadyHook ready, FdHolder holder, Supplier<String> endServing) throws CliException, InterruptedException {
         FanotifyDaemon daemon;
         try {
             daemon = FanotifyDaemon.start(images, cacheDir, fetchers, resolver, core, settings, listener, holder,
@@ -81,25 +88,48 @@ final class FanotifyServing {
         long patience = core.drainTimeout().toSeconds() + settings.busyUnmountWait().toSeconds()
                 + SHUTDOWN_MARGIN_SECONDS;
         SignalStop signal = SignalStop.install(patience);
+        String end = null;
         try {
             ready.ready(daemon);
             while (!signal.await(WATCH_MILLIS)) {
                 if (untilUnmounted && !daemon.allMounted()) {
                     LOG.log(Level.INFO, "an image was unmounted; stopping");
+                    end = "the image was unmounted";
                     break;
                 }
             }
         } catch (IOException e) {
             LOG.log(Level.ERROR, "watching the mounts failed: " + e.getMessage() + "; stopping");
+            end = "watching the mounts failed";
         } finally {
-            LOG.log(Level.INFO, "stopping: unmounting, answering in-flight events, then releasing the fanotify group");
             try {
-                daemon.close();
-            } catch (IOException e) {
-                LOG.log(Level.ERROR, "shutting down: " + e.getMessage());
+                stop(daemon, holder, StopMode.decide(daemon.handsOver(), end != null ? end : endServing.get(),
+                        StopMode.holderStopping(System.getenv())));
+            } finally {
+                signal.close();
             }
-            signal.close();
         }
         return ExitCode.OK;
+    }
+
+    /** Hands the pending events over to the holder's next worker, or unmounts and answers everything. */
+    private static void stop(FanotifyDaemon daemon, FdHolder holder, StopMode.Decision decision) {
+        if (decision.handOver()) {
+            holder.stopping("handing over: pending events stay for the next worker");
+            FanotifyDaemon.HandOver left = daemon.handOver();
+            LOG.log(Level.INFO, "stop mode: hand-over (" + decision.why() + "): " + left.eventsLeft() + " pending"
+                    + " event(s) left for the successor in the journal, " + left.core().readsLeft() + " fill READ(s)"
+                    + " not run, fetches " + (left.core().fetchesFinished() ? "finished" : "still running")
+                    + "; images stay mounted");
+            return;
+        }
+        holder.stopping("stopping: unmounting, answering in-flight events");
+        LOG.log(Level.INFO, "stop mode: full (" + decision.why() + "): 0 requests left for a successor; unmounting,"
+                + " answering in-flight events, then releasing the fanotify group");
+        try {
+            daemon.close();
+        } catch (IOException e) {
+            LOG.log(Level.ERROR, "shutting down: " + e.getMessage());
+        }
     }
 }

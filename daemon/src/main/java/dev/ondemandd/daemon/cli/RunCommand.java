@@ -19,6 +19,8 @@ import dev.ondemandd.daemon.frontend.fanotify.FanotifyDaemon;
 import dev.ondemandd.daemon.metrics.Metrics;
 import dev.ondemandd.daemon.ops.KernelWarnings;
 import dev.ondemandd.daemon.ops.Operations;
+import dev.ondemandd.daemon.ops.StopMode;
+import dev.ondemandd.daemon.core.Core;
 import java.util.Map;
 import java.util.OptionalInt;
 import dev.ondemandd.daemon.config.ConfigException;
@@ -97,6 +99,10 @@ final class RunCommand implements Callable<Integer> {
             SignalStop signal = SignalStop.install(
                     orBadInput(cfg::coreSettings).drainTimeout().toSeconds() + SHUTDOWN_MARGIN_SECONDS);
             CachefilesCuller culler = null;
+            // whether a holder keeps the device fd (it came back from it, or was stored in it) and no drain took it
+            java.util.concurrent.atomic.AtomicBoolean heldElsewhere = new java.util.concurrent.atomic.AtomicBoolean(
+                    held.isPresent());
+            java.util.concurrent.atomic.AtomicBoolean drained = new java.util.concurrent.atomic.AtomicBoolean();
             try {
                 try {
                     if (held.isPresent()) {
@@ -105,7 +111,7 @@ final class RunCommand implements Callable<Integer> {
                         LOG.log(Level.INFO, "took the cachefiles fd back from systemd and wrote restore");
                     } else {
                         service.start(cachefiles.dir(), cachefiles.tag(), orBadInput(cachefiles::cullLimits));
-                        ops.systemd().storeFd(FD_NAME, device.rawFd());
+                        heldElsewhere.set(ops.systemd().storeFd(FD_NAME, device.rawFd()));
                     }
                 } catch (IOException e) {
                     throw new CliException(ExitCode.CANNOT_SERVE, "binding the cache failed: " + e.getMessage()
@@ -120,14 +126,30 @@ final class RunCommand implements Callable<Integer> {
                 CachefilesImages images = new CachefilesImages(sources);
                 serving(ops, service.core()::stats, () -> {
                     // a drain means stop serving: systemd must not keep the cache bound for a successor
+                    drained.set(true);
                     ops.systemd().removeStoredFd(FD_NAME);
                     signal.request();
                 }, runtimeCommands(ops, sources, images), Map.of("cachefiles",
                         () -> frontendStats(service.frontend().stats()), "images", images::images),
                         "serving " + cachefiles.device() + " (tag " + cachefiles.tag() + ")");
                 signal.await();
-                ops.stopping("stopping: answering in-flight requests and closing every object");
-                LOG.log(Level.INFO, "stopping: answering in-flight requests and closing every object");
+                StopMode.Decision stop = StopMode.decide(heldElsewhere.get(), drained.get() ? "drain requested" : null,
+                        StopMode.holderStopping(System.getenv()));
+                if (stop.handOver()) {
+                    ops.stopping("handing over: pending requests stay with the kernel for the next daemon");
+                    Core.HandOver left = service.handOver();
+                    LOG.log(Level.INFO, "stop mode: hand-over (" + stop.why() + "): " + left.readsLeft() + " READ(s)"
+                            + " and " + left.opensLeft() + " OPEN(s) left for the successor (the kernel re-sends"
+                            + " them after its restore), fetches " + (left.fetchesFinished() ? "finished"
+                                    : "still running"));
+                } else {
+                    if (heldElsewhere.get()) {
+                        ops.systemd().removeStoredFd(FD_NAME); // serving ends: the cache unbinds when we exit
+                    }
+                    ops.stopping("stopping: answering in-flight requests and closing every object");
+                    LOG.log(Level.INFO, "stop mode: full (" + stop.why() + "): 0 requests left for a successor;"
+                            + " answering in-flight requests and closing every object");
+                }
             } finally {
                 if (culler != null) {
                     culler.close();
@@ -147,6 +169,7 @@ final class RunCommand implements Callable<Integer> {
         CacheConfig cache = orBadInput(cfg::requireCache);
         List<ImageSpec> images = orBadInput(cfg::imageSpecs);
         Path cacheDir = Path.of(cache.dir()).toAbsolutePath();
+        java.util.concurrent.atomic.AtomicBoolean drained = new java.util.concurrent.atomic.AtomicBoolean();
         try (Operations ops = operations(cfg, KernelWarnings.Path.FANOTIFY);
                 TraceRecorder recorder = recordTrace == null ? null
                         : recorder(recordTrace, TraceFormat.FANOTIFY_LAYOUT)) {
@@ -166,10 +189,14 @@ final class RunCommand implements Callable<Integer> {
                             LOG.log(Level.INFO, line);
                             FanotifyImages runtime = new FanotifyImages(daemon.server(), sources, resolved);
                             // a drain is a stop: unmount, answer in-flight events, release the group
-                            serving(ops, daemon.core()::stats, () -> Runtime.getRuntime().exit(ExitCode.OK),
+                            serving(ops, daemon.core()::stats, () -> {
+                                drained.set(true);
+                                Runtime.getRuntime().exit(ExitCode.OK);
+                            },
                                     runtimeCommands(ops, sources, runtime), Map.of("fanotify",
                                             () -> daemon.server().stats(), "images", runtime::images), line);
-                        }, new SystemdFdHolder(ops.systemd(), ops.listenFds()));
+                        }, new SystemdFdHolder(ops.systemd(), ops.listenFds()),
+                        () -> drained.get() ? "drain requested" : null);
             }
         }
     }

@@ -41,6 +41,11 @@ final class SystemdFdHolder implements FdHolder {
     }
 
     @Override
+    public void stopping(String status) {
+        notifier.stopping(status);
+    }
+
+    @Override
     public void remove(String name) {
         notifier.removeStoredFd(name);
     }

@@ -43,6 +43,10 @@ public final class Core implements AutoCloseable {
     private final Set<PendingOpen> pendingOpens = ConcurrentHashMap.newKeySet();
     private final AtomicLong nextId = new AtomicLong();
     private final AtomicBoolean closing = new AtomicBoolean();
+    /** A hand-over: what is not answered when the core closes stays with the kernel for a successor. */
+    private volatile boolean handingOver;
+    /** READs refused during a hand-over without an answer (the kernel keeps them). */
+    private final AtomicLong readsLeft = new AtomicLong();
     /** Bytes of READs taken in and not answered yet, bounded by {@link FetchPolicy#maxBytesInFlight()}. */
     private final AtomicLong bytesInFlight = new AtomicLong();
     private final ReentrantLock admission = new ReentrantLock();
@@ -80,8 +84,7 @@ public final class Core implements AutoCloseable {
     public void open(ObjectKey key, CacheTarget target, OpenReply reply, FetchPolicy policy) {
         PendingOpen pending = new PendingOpen(key, target, reply, policy);
         if (closing.get()) {
-            pending.fail(EIO, "shutting down");
-            pending.closeTarget();
+            refuse(pending);
             return;
         }
         pendingOpens.add(pending);
@@ -94,8 +97,7 @@ public final class Core implements AutoCloseable {
         } catch (RejectedExecutionException e) {
             // close() began meanwhile and may or may not have seen this OPEN; either way it is ours to end.
             pendingOpens.remove(pending);
-            pending.fail(EIO, "shutting down");
-            pending.closeTarget();
+            refuse(pending);
             return;
         }
         openThreads.newThread(pending).start();
@@ -106,6 +108,10 @@ public final class Core implements AutoCloseable {
         listener.onRead(object.key(), object.id(), offset, length);
         if (offset < 0 || length < 0) {
             task.answer(ReadOutcome.REJECTED, EINVAL);
+            return;
+        }
+        if (closing.get() && handingOver) {
+            leave(task, false);
             return;
         }
         if (closing.get() || object.isClosed() || !object.tryRetain()) {
@@ -119,27 +125,52 @@ public final class Core implements AutoCloseable {
             return;
         }
         if (!admit(task.weight())) {
-            task.answer(ReadOutcome.REJECTED, EIO);
-            object.release();
+            refuse(task);
             return;
         }
         task.countIn();
         try {
             task.armDeadline(timer.schedule(task::expire, settings.readDeadline().toNanos(), TimeUnit.NANOSECONDS));
         } catch (RejectedExecutionException e) {
-            task.answer(ReadOutcome.REJECTED, EIO);
-            object.release();
+            refuse(task);
             return;
         }
         switch (dispatcher.submit(task)) {
             case QUEUED, JOINED -> {
             }
             case WRITTEN -> task.answer(ReadOutcome.FILLED, 0);
-            case REFUSED -> {
-                task.answer(ReadOutcome.REJECTED, EIO);
-                object.release();
-            }
+            case REFUSED -> refuse(task);
         }
+    }
+
+    /** A READ holding its object's reference that the core will not run: EIO, or left to the kernel in a hand-over. */
+    private void refuse(ReadTask task) {
+        if (handingOver) {
+            leave(task, true);
+        } else {
+            task.answer(ReadOutcome.REJECTED, EIO);
+            task.object.release();
+        }
+    }
+
+    /** Leaves {@code task} unanswered for a successor; drops the object reference it holds when {@code retained}. */
+    private void leave(ReadTask task, boolean retained) {
+        if (task.leave()) {
+            readsLeft.incrementAndGet();
+        }
+        if (retained) {
+            task.object.release();
+        }
+    }
+
+    /** An OPEN the core will not resolve: EIO, or in a hand-over left to the kernel (it re-sends it to a successor). */
+    private void refuse(PendingOpen pending) {
+        if (!handingOver) {
+            pending.fail(EIO, "shutting down");
+            pending.closeTarget();
+        }
+        // In a hand-over the target (a cachefiles anon fd) stays open until the process exits: the kernel then
+        // marks the object closed, and after restore hands the OPEN out again with a new fd.
     }
 
     /**
@@ -200,6 +231,51 @@ public final class Core implements AutoCloseable {
     /** Whether {@link #close()} has begun. */
     public boolean isClosing() {
         return closing.get();
+    }
+
+    /**
+     * What a hand-over left: READs and OPENs taken in and never answered (the kernel keeps them for a successor),
+     * and whether every fetch that was running finished within the drain timeout.
+     */
+    public record HandOver(long readsLeft, int opensLeft, boolean fetchesFinished) {
+    }
+
+    /**
+     * Shuts down for a successor that takes the kernel's fd over (an fd holder keeps it): no new OPEN or READ is
+     * taken and nothing not yet answered is answered — queued READs, READs arriving now and unresolved OPENs stay
+     * with the kernel, which hands them to the successor (cachefiles: {@code restore}; fanotify: the pending-event
+     * journal). Deadlines stop, so no waiting READ is failed either. Fetches already running finish (they answer
+     * the READs they carry), bounded by the drain timeout; no object is closed and no target either, so no fd a
+     * fetch writes through is ever closed under it: they close with the process.
+     */
+    public HandOver handOver() {
+        handingOver = true;
+        if (!closing.compareAndSet(false, true)) {
+            return new HandOver(readsLeft.get(), 0, dispatcher.inFlight() == 0);
+        }
+        long deadline = System.nanoTime() + settings.drainTimeout().toNanos();
+        timer.shutdownNow(); // no deadline answers EIO from now on: what is unanswered stays the kernel's
+        admitted(0); // wakes submitters waiting for room: they see the hand-over and leave their READ
+        for (ReadTask task : dispatcher.shutdown()) {
+            leave(task, true);
+        }
+        boolean idle = false;
+        try {
+            idle = dispatcher.awaitIdle(deadline);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        int opens = 0;
+        for (PendingOpen pending : pendingOpens) {
+            if (!pending.answered.get()) {
+                opens++;
+            }
+        }
+        if (!idle) {
+            LOG.log(Level.WARNING, "hand-over: fetches still running after " + settings.drainTimeout() + " (" + stats()
+                    + "); their READs are left for the successor too");
+        }
+        return new HandOver(readsLeft.get() + dispatcher.inFlight(), opens, idle);
     }
 
     /**

@@ -128,6 +128,24 @@ final class ReadTask {
         return true;
     }
 
+    /**
+     * Takes a READ that was never started out of the core without answering it (a hand-over: the kernel keeps the
+     * request for a successor); true unless it was answered already. The caller drops its object reference.
+     */
+    boolean leave() {
+        if (!answered.compareAndSet(false, true)) {
+            return false;
+        }
+        if (counted) {
+            core.admitted(-weight());
+        }
+        ScheduledFuture<?> timer = deadline;
+        if (timer != null) {
+            timer.cancel(false);
+        }
+        return true;
+    }
+
     /** The deadline passed: fail the READ now; free its queue place, or let its fetch stop if nobody else waits. */
     void expire() {
         if (!answer(ReadOutcome.TIMED_OUT, EIO)) {

@@ -67,6 +67,8 @@ public final class Supervisor {
     private int starts;
     private int failuresInARow;
     private final AtomicReference<Processes.Exit> exit = new AtomicReference<>();
+    /** Exists once this supervisor is stopping: a worker stopped then answers everything instead of handing over. */
+    private Path stoppingFile;
 
     public Supervisor(List<String> workerArgs, Settings settings) {
         this(WorkerCommand.ofThisJvm(workerArgs), settings);
@@ -88,6 +90,8 @@ public final class Supervisor {
         Files.createDirectories(settings.runtimeDir());
         Path socketPath = settings.runtimeDir().resolve("supervise-" + ProcessHandle.current().pid() + ".notify");
         Files.deleteIfExists(socketPath);
+        stoppingFile = settings.runtimeDir().resolve("supervise-" + ProcessHandle.current().pid() + ".stopping");
+        Files.deleteIfExists(stoppingFile);
         String workerOom = lowerOwnOomScore();
         try (AFUNIXDatagramSocket socket = AFUNIXDatagramSocket.newInstance()) {
             socket.bind(AFUNIXSocketAddress.of(socketPath));
@@ -103,6 +107,7 @@ public final class Supervisor {
             int n = held.count();
             held.closeAll();
             Files.deleteIfExists(socketPath);
+            Files.deleteIfExists(stoppingFile);
             if (n > 0) {
                 LOG.log(Level.INFO, "supervise: released " + n + " held fd(s)");
             }
@@ -165,6 +170,12 @@ public final class Supervisor {
         int deadPid = pid;
         pid = -1;
         lastWasReady = ready;
+        if (ended.exited() && ended.code() == EXIT_OK && !stopRequested && !held.isEmpty()) {
+            // a SIGTERM to the worker alone: it handed its pending requests over and left its fds here for the next
+            LOG.log(Level.INFO, "supervise: worker pid " + deadPid + " exited 0 after " + ranMillis + " ms and left "
+                    + held.count() + " fd(s) here (a hand-over): restarting it with them");
+            return -1;
+        }
         if (ended.exited() && ended.code() == EXIT_OK) {
             LOG.log(Level.INFO, "supervise: worker pid " + deadPid + " exited 0 after " + ranMillis + " ms (stopped on"
                     + " purpose); releasing " + held.count() + " held fd(s) and exiting 0");
@@ -189,8 +200,8 @@ public final class Supervisor {
 
     private void start(String notifySocket, String workerOom) throws ErrnoException {
         int[] fds = held.fds();
-        List<String> env = WorkerCommand.environment(System.getenv(), notifySocket, fds.length, held.names(),
-                workerOom);
+        List<String> env = WorkerCommand.environment(System.getenv(), notifySocket, stoppingFile.toString(),
+                fds.length, held.names(), workerOom);
         pid = Processes.spawn(command.shell(), command.argv(), env, fds);
         starts++;
         ready = false;
@@ -209,10 +220,17 @@ public final class Supervisor {
                 + (fds.length == 0 ? "" : ", handing back " + fds.length + " fd(s): " + held.names()));
     }
 
-    /** Once ready, the worker gets SIGTERM (it unmounts, answers what is in flight, releases the fds, exits 0). */
-    private void stopWorker() throws ErrnoException {
+    /**
+     * Once ready, the worker gets SIGTERM after the stopping file exists, so it unmounts, answers what is in flight,
+     * releases the fds and exits 0 — not a hand-over, since nobody will hold the fds after this supervisor.
+     */
+    private void stopWorker() throws IOException {
         if (!signalled && ready) {
             signalled = true;
+            // before the signal: the worker reads it to tell this stop (the fds go) from a restart (they stay)
+            if (!Files.exists(stoppingFile)) {
+                Files.createFile(stoppingFile);
+            }
             LOG.log(Level.INFO, "supervise: stopping worker pid " + pid + " (SIGTERM; it unmounts first)");
             Processes.signal(pid, Processes.SIGTERM);
         }

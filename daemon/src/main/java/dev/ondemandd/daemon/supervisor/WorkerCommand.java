@@ -1,5 +1,6 @@
 package dev.ondemandd.daemon.supervisor;
 
+import dev.ondemandd.daemon.ops.StopMode;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -19,7 +20,7 @@ record WorkerCommand(String shell, List<String> command) {
             + " > /proc/self/oom_score_adj 2>/dev/null; unset ONDEMANDD_WORKER_OOM_SCORE_ADJ; exec \"$@\"";
     /** Variables of this process's own supervisor (systemd) that must not leak to the worker. */
     private static final List<String> OURS = List.of("NOTIFY_SOCKET", "LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES",
-            "WATCHDOG_USEC", "WATCHDOG_PID", "ONDEMANDD_WORKER_OOM_SCORE_ADJ");
+            "WATCHDOG_USEC", "WATCHDOG_PID", "ONDEMANDD_WORKER_OOM_SCORE_ADJ", StopMode.HOLDER_STOPPING);
 
     /** {@code ondemandd ARGS} on this JVM. */
     static WorkerCommand ofThisJvm(List<String> args) {
@@ -42,14 +43,16 @@ record WorkerCommand(String shell, List<String> command) {
     }
 
     /**
-     * The worker's environment: ours without our own supervisor's variables, plus NOTIFY_SOCKET and, when fds
-     * are handed over, LISTEN_FDS / LISTEN_FDNAMES.
+     * The worker's environment: ours without our own supervisor's variables, plus NOTIFY_SOCKET, the file that
+     * says this supervisor is stopping ({@link StopMode#HOLDER_STOPPING}) and, when fds are handed over, LISTEN_FDS /
+     * LISTEN_FDNAMES.
      */
-    static List<String> environment(Map<String, String> ours, String notifySocket, int fds, String fdNames,
-            String workerOomScoreAdj) {
+    static List<String> environment(Map<String, String> ours, String notifySocket, String stoppingFile, int fds,
+            String fdNames, String workerOomScoreAdj) {
         Map<String, String> env = new LinkedHashMap<>(ours);
         OURS.forEach(env::remove);
         env.put("NOTIFY_SOCKET", notifySocket);
+        env.put(StopMode.HOLDER_STOPPING, stoppingFile);
         if (fds > 0) {
             env.put("LISTEN_FDS", Integer.toString(fds));
             env.put("LISTEN_FDNAMES", fdNames);

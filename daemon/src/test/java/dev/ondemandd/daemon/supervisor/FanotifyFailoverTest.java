@@ -14,6 +14,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -31,6 +33,7 @@ class FanotifyFailoverTest {
     /** Long enough that a fetch is surely in flight when the worker is killed. */
     private static final long SLOW_SOURCE_MILLIS = 400;
     private static final int KILL_ROUNDS = 20;
+    private static final Pattern HAND_OVER = Pattern.compile("stop mode: hand-over \\([^)]*\\): (\\d+) pending event");
 
     @TempDir
     Path dir;
@@ -119,6 +122,53 @@ class FanotifyFailoverTest {
                     .doesNotContain(images.get(0).mountpoint().toString());
             System.out.printf("failover (issue 6): %d readers, %d bytes verified; %d pending events recovered%n",
                     reads.size(), bytes, recovered[0]);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /**
+     * Issue 6, a plain stop: SIGTERM to the worker while readers wait on cold data (more of them than fetch slots, so
+     * some of their events are only queued) hands over — running fills finish, every other event stays pending in
+     * the group and its journal, the worker exits 0 leaving its fds with the supervisor, and the next worker fills
+     * and allows them under their old numbers. No reader may see an error or zeros; a stop of the supervisor itself
+     * is a full stop (images unmounted).
+     */
+    @Test
+    void aSigtermToTheWorkerHandsPendingEventsOverAndNoReaderSeesAnError() throws Exception {
+        List<LazyImages.Image> images = LazyImages.make(dir.resolve("images"), 1, 8, 1 << 20, 11);
+        ExecutorService pool = Executors.newFixedThreadPool(8, Thread.ofPlatform().name("reader-", 0).factory());
+        try (RangeServer source = source(images);
+                SupervisedDaemon daemon = SupervisedDaemon.start(dir, images,
+                        image -> source.uri("/img" + image.index() + "/blob.img"), "\"concurrency\": 2")) {
+            int first = daemon.workerPid();
+            source.latency(SLOW_SOURCE_MILLIS * 3);
+            List<CompletableFuture<String>> reads = readAll(pool, images.get(0));
+            awaitFetch(source, images.get(0));
+            assertThat(reads).as("readers wait on cold data").anyMatch(r -> !r.isDone());
+            SupervisedDaemon.terminate(first);
+
+            int second = daemon.awaitReady(2);
+            source.latency(0);
+            long bytes = verify(images.get(0), reads);
+
+            assertThat(second).isNotEqualTo(first);
+            String log = daemon.log();
+            Matcher handOver = HAND_OVER.matcher(log);
+            assertThat(handOver.find()).as("the worker logged its stop mode; log:\n" + log).isTrue();
+            int left = Integer.parseInt(handOver.group(1));
+            assertThat(log).contains("worker pid " + first + " exited 0").contains("(a hand-over): restarting");
+            long[] recovered = daemon.recoveries();
+            assertThat(recovered[0]).as("events left pending were filled and allowed by the next worker")
+                    .isEqualTo(left).isPositive();
+            assertThat(recovered[1]).as("fills failed").isZero();
+            assertThat(recovered[2]).as("a hand-over journals every event it leaves").isZero();
+            assertThat(daemon.stop()).as("a stopped supervisor exits 0; log:\n" + daemon.log()).isZero();
+            assertThat(daemon.log()).contains("stop mode: full (the fd holder is stopping too)");
+            assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).as("the worker unmounted on stop")
+                    .doesNotContain(images.get(0).mountpoint().toString());
+            System.out.printf("hand-over (issue 6): SIGTERM with %d readers waiting, %d bytes verified; %d pending"
+                    + " events left to the next worker and allowed by it, 0 errors%n", reads.size(), bytes, left);
         } finally {
             pool.shutdownNow();
         }

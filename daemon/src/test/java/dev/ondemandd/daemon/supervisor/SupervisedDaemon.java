@@ -39,9 +39,16 @@ final class SupervisedDaemon implements AutoCloseable {
     /** Starts the supervisor; each image's blob is fetched from {@code blobUrl} (its metadata from the file). */
     static SupervisedDaemon start(Path dir, List<LazyImages.Image> images, Function<LazyImages.Image, URI> blobUrl)
             throws IOException, InterruptedException {
+        return start(dir, images, blobUrl, "");
+    }
+
+    /** As above, with more {@code "dispatcher"} keys ({@code "\"concurrency\": 2"}). */
+    static SupervisedDaemon start(Path dir, List<LazyImages.Image> images, Function<LazyImages.Image, URI> blobUrl,
+            String dispatcher) throws IOException, InterruptedException {
         StringBuilder json = new StringBuilder("{\"frontend\": \"fanotify\", \"cache\": {\"dir\": \"")
                 .append(dir.resolve("cache")).append("\"}, \"sources\": [], \"control\": {\"socket\": \"")
-                .append(dir.resolve("control.sock")).append("\"}, \"dispatcher\": {\"readDeadline\": \"120s\"},")
+                .append(dir.resolve("control.sock")).append("\"}, \"dispatcher\": {\"readDeadline\": \"120s\"")
+                .append(dispatcher.isEmpty() ? "" : ", " + dispatcher).append("},")
                 .append(" \"images\": [");
         for (LazyImages.Image image : images) {
             json.append(image.index() == 0 ? "" : ", ").append("{\"meta\": \"").append(image.meta().toUri())
@@ -111,6 +118,11 @@ final class SupervisedDaemon implements AutoCloseable {
 
     String log() throws IOException {
         return Files.readString(log);
+    }
+
+    /** SIGTERM, as systemd or an operator stops a process. */
+    static void terminate(long pid) {
+        ProcessHandle.of(pid).ifPresent(ProcessHandle::destroy);
     }
 
     static void kill(long pid) {

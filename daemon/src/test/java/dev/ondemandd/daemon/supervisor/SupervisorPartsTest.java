@@ -63,10 +63,12 @@ class SupervisorPartsTest {
     @Test
     void theWorkerGetsItsOwnNotifySocketAndNoneOfOurSupervisorsVariables() {
         List<String> env = WorkerCommand.environment(Map.of("PATH", "/bin", "NOTIFY_SOCKET", "@systemd",
-                "LISTEN_PID", "1", "LISTEN_FDS", "9", "WATCHDOG_USEC", "1"), "/run/x.notify", 2, "a:b", "500");
+                "LISTEN_PID", "1", "LISTEN_FDS", "9", "WATCHDOG_USEC", "1", "ONDEMANDD_HOLDER_STOPPING", "/old"),
+                "/run/x.notify", "/run/x.stopping", 2, "a:b", "500");
         assertThat(env).containsExactlyInAnyOrder("PATH=/bin", "NOTIFY_SOCKET=/run/x.notify", "LISTEN_FDS=2",
-                "LISTEN_FDNAMES=a:b", "ONDEMANDD_WORKER_OOM_SCORE_ADJ=500");
-        assertThat(WorkerCommand.environment(Map.of(), "/s", 0, "", null)).containsExactly("NOTIFY_SOCKET=/s");
+                "LISTEN_FDNAMES=a:b", "ONDEMANDD_WORKER_OOM_SCORE_ADJ=500", "ONDEMANDD_HOLDER_STOPPING=/run/x.stopping");
+        assertThat(WorkerCommand.environment(Map.of(), "/s", "/t", 0, "", null))
+                .containsExactly("NOTIFY_SOCKET=/s", "ONDEMANDD_HOLDER_STOPPING=/t");
     }
 
     /**
@@ -81,7 +83,8 @@ class SupervisorPartsTest {
         int pid;
         try {
             pid = Processes.spawn(cmd.shell(), cmd.argv(),
-                    WorkerCommand.environment(Map.of("PATH", "/usr/bin:/bin"), "/dev/null", 1, "out", null),
+                    WorkerCommand.environment(Map.of("PATH", "/usr/bin:/bin"), "/dev/null", "/nonexistent", 1,
+                            "out", null),
                     new int[] {pipe[1]});
         } finally {
             Posix.close(pipe[1]);

@@ -96,6 +96,11 @@ public final class CachefilesFrontend implements AutoCloseable {
         loop.start();
     }
 
+    /** Stops reading requests after the message at hand, without waiting for the loop to end. */
+    public void requestStop() {
+        running = false;
+    }
+
     /** Stops reading requests and waits for the loop to end; objects stay open (the core closes them). */
     public void stop() throws InterruptedException {
         running = false;

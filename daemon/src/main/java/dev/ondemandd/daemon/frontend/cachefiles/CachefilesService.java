@@ -63,6 +63,27 @@ public final class CachefilesService implements AutoCloseable {
         return frontend;
     }
 
+    /**
+     * Stops for a successor that takes the device fd over (systemd's fd store or {@code ondemandd supervise} keeps a
+     * duplicate, so the cache stays bound): stops reading requests, lets the fetches that are running finish (bounded
+     * by the drain timeout) and answers nothing else. The kernel keeps every request this daemon read and did not
+     * answer (unmarked in its request table); when this process exits its anonymous fds close, which marks their
+     * objects closed, and the successor's {@code restore} hands the requests out again — a READ of a closed object
+     * after a re-sent OPEN. The device fd and the anonymous fds are left to close with the process, after the last
+     * write through them.
+     */
+    public synchronized Core.HandOver handOver() {
+        closed = true;
+        frontend.requestStop();
+        Core.HandOver left = core.handOver();
+        try {
+            frontend.stop();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return left;
+    }
+
     @Override
     public synchronized void close() throws IOException {
         if (closed) {

@@ -188,6 +188,14 @@ public final class Failover {
         return fd;
     }
 
+    /**
+     * Whether a successor can take over what this worker leaves pending: the holder keeps the group and the journal
+     * of pending events (without the journal a successor could only fail them).
+     */
+    public synchronized boolean handsOver() {
+        return stored.contains(GROUP) && journal.enabled() && stored.contains(JOURNAL);
+    }
+
     /** Serving stops on purpose: the holder lets go of everything this worker stored or took back. */
     synchronized void release() {
         for (String name : stored) {

@@ -132,6 +132,31 @@ public final class FanotifyDaemon implements AutoCloseable {
         return server.allMounted();
     }
 
+    /** What a hand-over left for the successor: events pending in the journal, and the core's side. */
+    public record HandOver(int eventsLeft, Core.HandOver core) {
+    }
+
+    /** Whether the fd holder keeps the group and its journal, so a stop can leave pending events to a successor. */
+    public boolean handsOver() {
+        return server.handsOver();
+    }
+
+    /**
+     * Stops for a successor that takes the group over from the fd holder: stops reading events, lets the fills that
+     * are running finish (bounded by the drain timeout: their events are answered) and answers no other event —
+     * those stay pending in the group and in the journal, and the successor fills and allows them under the same fd
+     * numbers before it reads anything. Images stay mounted; the group, the journal, the blobs' writers and every
+     * event fd stay open until the process exits, so no fd is closed under a write.
+     */
+    public HandOver handOver() {
+        if (janitor != null) {
+            janitor.close();
+        }
+        server.stopReading();
+        Core.HandOver core = this.core.handOver();
+        return new HandOver(server.awaitStopped(), core);
+    }
+
     @Override
     public void close() throws IOException {
         if (janitor != null) {

@@ -315,6 +315,16 @@ public final class FanotifyFrontend implements AutoCloseable {
         }
     }
 
+    /** Stops reading events after the ones at hand, without waiting for the loop to end. */
+    void requestStop() {
+        running.set(false);
+    }
+
+    /** Events read and not answered yet, as the journal holds them (0 without a journal). */
+    int journaled() {
+        return journal.pending().size();
+    }
+
     /** Stops the loop thread; the group stays open (its owner closes it after unmounting). */
     @Override
     public void close() {

@@ -695,6 +695,22 @@ public final class FanotifyServer implements AutoCloseable {
         }
     }
 
+    /** Whether a stop can leave pending events to a successor ({@link Failover#handsOver()}). */
+    public boolean handsOver() {
+        return failover.handsOver();
+    }
+
+    /** Stops reading events (a hand-over): images stay mounted, the group and every fd stay open. */
+    void stopReading() {
+        frontend.requestStop();
+    }
+
+    /** Waits for the event loop to end after {@link #stopReading()}; returns the events left pending in the journal. */
+    int awaitStopped() {
+        frontend.close();
+        return frontend.journaled();
+    }
+
     /**
      * Unmounts every image, then stops the event loop, releases the blobs in the core and closes the group.
      * When a mount stays busy the group is still closed (the process is ending either way) and the error says

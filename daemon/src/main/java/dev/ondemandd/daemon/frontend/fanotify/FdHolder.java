@@ -21,6 +21,11 @@ public interface FdHolder {
     /** Drops every fd stored under {@code name} (serving stops on purpose). */
     void remove(String name);
 
+    /** Tells the holder this process is stopping (STOPPING=1 with a status line); nothing without a holder. */
+    default void stopping(String status) {
+        // no holder to tell
+    }
+
     /** No holder: nothing outlives the process. */
     static FdHolder none() {
         return new FdHolder() {
