@@ -11,6 +11,10 @@ import dev.ondemandd.daemon.control.FanotifyImages;
 import dev.ondemandd.daemon.control.ImageCommands;
 import dev.ondemandd.daemon.control.ImageMounter;
 import dev.ondemandd.daemon.control.LiveSources;
+import dev.ondemandd.daemon.control.MountRequest;
+import dev.ondemandd.daemon.control.MountState;
+import dev.ondemandd.daemon.control.PersistentMounts;
+import java.util.ArrayList;
 import dev.ondemandd.daemon.control.ReloadCommand;
 import dev.ondemandd.daemon.core.SourceRule;
 import java.util.HashMap;
@@ -103,6 +107,25 @@ final class RunCommand implements Callable<Integer> {
             java.util.concurrent.atomic.AtomicBoolean heldElsewhere = new java.util.concurrent.atomic.AtomicBoolean(
                     held.isPresent());
             java.util.concurrent.atomic.AtomicBoolean drained = new java.util.concurrent.atomic.AtomicBoolean();
+            CachefilesImages images = new CachefilesImages(sources);
+            MountState state = MountState.in(Path.of(cachefiles.dir()));
+            List<MountRequest> toMount = new ArrayList<>();
+            // the runtime mounts of the last daemon: their sources are in place before restore re-sends their OPENs
+            List<MountRequest> persisted = state.loadOrSetAside();
+            List<MountRequest> adopted = new ArrayList<>();
+            for (MountRequest request : persisted) {
+                try {
+                    if (images.adopt(request)) {
+                        adopted.add(request);
+                    } else {
+                        toMount.add(request);
+                    }
+                } catch (ControlException e) {
+                    LOG.log(Level.ERROR, "runtime mount on " + request.mountpoint() + " from " + state.file()
+                            + " not taken back: " + e.getMessage());
+                }
+            }
+            PersistentMounts runtimeMounts = new PersistentMounts(images, state, adopted);
             try {
                 try {
                     if (held.isPresent()) {
@@ -123,13 +146,19 @@ final class RunCommand implements Callable<Integer> {
                 }
                 LOG.log(Level.INFO, "serving " + cachefiles.device() + " (dir " + cachefiles.dir() + ", tag "
                         + cachefiles.tag() + ")");
-                CachefilesImages images = new CachefilesImages(sources);
+                remount(runtimeMounts, toMount, adopted.size());
+                if (!persisted.isEmpty()) {
+                    LOG.log(Level.INFO, "runtime mounts: " + persisted.size() + " listed in " + state.file() + ", "
+                            + adopted.size() + " still mounted and taken back, " + (runtimeMounts.mounts().size()
+                                    - adopted.size()) + " mounted again, " + (persisted.size()
+                                            - runtimeMounts.mounts().size()) + " failed");
+                }
                 serving(ops, service.core()::stats, () -> {
                     // a drain means stop serving: systemd must not keep the cache bound for a successor
                     drained.set(true);
                     ops.systemd().removeStoredFd(FD_NAME);
                     signal.request();
-                }, runtimeCommands(ops, sources, images), Map.of("cachefiles",
+                }, runtimeCommands(ops, sources, runtimeMounts), Map.of("cachefiles",
                         () -> frontendStats(service.frontend().stats()), "images", images::images),
                         "serving " + cachefiles.device() + " (tag " + cachefiles.tag() + ")");
                 signal.await();
@@ -198,6 +227,21 @@ final class RunCommand implements Callable<Integer> {
                         }, new SystemdFdHolder(ops.systemd(), ops.listenFds()),
                         () -> drained.get() ? "drain requested" : null);
             }
+        }
+    }
+
+    /** Mounts again the runtime mounts of the last daemon that are not mounted any more; forgets those that fail. */
+    private static void remount(PersistentMounts mounts, List<MountRequest> requests, int adopted) {
+        for (MountRequest request : requests) {
+            try {
+                mounts.mount(request);
+            } catch (ControlException e) {
+                LOG.log(Level.ERROR, "runtime mount on " + request.mountpoint() + " not mounted again: "
+                        + e.getMessage() + "; forgotten (mount it again with `ondemandd mount`)");
+            }
+        }
+        if (mounts.mounts().size() != adopted + requests.size()) {
+            mounts.save(); // the file lists only what is served now
         }
     }
 

@@ -57,6 +57,10 @@ public final class CachefilesImages implements ImageMounter {
         return "blob-" + hash(blob);
     }
 
+    /** An image's source rules (registered) and its {@code -o} options. */
+    private record Registration(String options, List<String> devices) {
+    }
+
     @Override
     public synchronized JsonNode mount(MountRequest request) throws ControlException {
         Path target = request.mountpoint();
@@ -64,7 +68,52 @@ public final class CachefilesImages implements ImageMounter {
             throw new ControlException("mount: " + target + " already has an image of this daemon; umount it first");
         }
         checkMountpoint(target);
-        String fsid = request.fsid() != null ? request.fsid() : defaultFsid(request.meta());
+        Registration registered = register(request);
+        try {
+            Mounts.mountErofsOnDemand(target, registered.options());
+        } catch (ErrnoException e) {
+            sources.remove(target.toString());
+            // the kernel reports a failed OPEN of the image or a blob as EIO (or ENOENT, EINVAL): the log says which
+            throw new ControlException("mount: " + e.getMessage() + (e.errno() == ErrnoException.EBUSY ? ""
+                    : " (the daemon's log says which OPEN failed, if one did)"));
+        }
+        Image image = remember(request);
+        LOG.log(System.Logger.Level.INFO, "mounted " + request.meta() + " on " + target + " (-o " + registered.options()
+                + ")");
+        ObjectNode result = ControlProtocol.JSON.valueToTree(image);
+        result.put("options", registered.options());
+        result.putArray("devices").addAll(registered.devices().stream()
+                .map(ControlProtocol.JSON.getNodeFactory()::textNode).toList());
+        return result;
+    }
+
+    /**
+     * Takes back an image a previous daemon mounted at runtime and that is still mounted (the kernel's fd came back
+     * from the fd holder): its sources are registered again, before {@code restore}, so the OPENs the kernel re-sends
+     * for its cookies find them. False, with nothing done, when nothing is mounted there any more (the caller mounts
+     * it anew once serving).
+     *
+     * @throws ControlException when its fsid clashes with an image taken back before
+     */
+    public synchronized boolean adopt(MountRequest request) throws ControlException {
+        Path target = request.mountpoint();
+        try {
+            if (mounted.containsKey(target) || !Mountinfo.isMountPoint(target)) {
+                return false;
+            }
+        } catch (IOException e) {
+            throw new ControlException("mount: cannot check " + target + ": " + e.getMessage());
+        }
+        Registration registered = register(request);
+        remember(request);
+        LOG.log(System.Logger.Level.INFO, "took back runtime mount " + request.meta() + " on " + target + " (-o "
+                + registered.options() + ")");
+        return true;
+    }
+
+    /** Checks the request's fsid against the mounted images and registers a rule for each of its cookies. */
+    private Registration register(MountRequest request) throws ControlException {
+        String fsid = fsid(request);
         String volume = "erofs," + (request.domainId() != null ? request.domainId() : fsid);
         for (Image other : mounted.values()) {
             if (other.fsid().equals(fsid) && java.util.Objects.equals(other.domainId(), request.domainId())) {
@@ -86,26 +135,22 @@ public final class CachefilesImages implements ImageMounter {
                 rules.add(SourceRule.of(volume, name, blob.toString()));
                 options.append(",device=").append(name);
             }
-            sources.add(target.toString(), rules);
+            sources.add(request.mountpoint().toString(), rules);
         } catch (IllegalArgumentException e) {
             throw new ControlException("mount: " + e.getMessage());
         }
-        try {
-            Mounts.mountErofsOnDemand(target, options.toString());
-        } catch (ErrnoException e) {
-            sources.remove(target.toString());
-            // the kernel reports a failed OPEN of the image or a blob as EIO (or ENOENT, EINVAL): the log says which
-            throw new ControlException("mount: " + e.getMessage() + (e.errno() == ErrnoException.EBUSY ? ""
-                    : " (the daemon's log says which OPEN failed, if one did)"));
-        }
-        Image image = new Image(target.toString(), request.meta().toString(),
-                request.blobs().stream().map(URI::toString).toList(), fsid, request.domainId());
-        mounted.put(target, image);
-        LOG.log(System.Logger.Level.INFO, "mounted " + request.meta() + " on " + target + " (-o " + options + ")");
-        ObjectNode result = ControlProtocol.JSON.valueToTree(image);
-        result.put("options", options.toString());
-        result.putArray("devices").addAll(names.stream().map(ControlProtocol.JSON.getNodeFactory()::textNode).toList());
-        return result;
+        return new Registration(options.toString(), names);
+    }
+
+    private static String fsid(MountRequest request) {
+        return request.fsid() != null ? request.fsid() : defaultFsid(request.meta());
+    }
+
+    private Image remember(MountRequest request) {
+        Image image = new Image(request.mountpoint().toString(), request.meta().toString(),
+                request.blobs().stream().map(URI::toString).toList(), fsid(request), request.domainId());
+        mounted.put(request.mountpoint(), image);
+        return image;
     }
 
     static void checkMountpoint(Path target) throws ControlException {
