@@ -10,15 +10,25 @@
 #  no-holder  The daemon runs alone. SIGKILL mid-read: every blocked reader must fail at once (the kernel
 #             withdraws the cache: EIO or ENOBUFS) or finish with the right bytes, none may hang; the next
 #             daemon binds again and serves the killed round's images, remounted, with the right bytes.
+#  handover   A plain stop: the daemon runs under HOLDER with --restart always (`systemctl restart` as systemd
+#             does it: SIGTERM, then a start with the fd store). Each round mounts the chunked image AT RUNTIME
+#             over the control socket (no configured source matches its cookies: only the persisted mount state
+#             tells the next daemon where its bytes are) and the small one from a configured source, starts the
+#             readers and sends SIGTERM mid-read: the daemon hands over (answers nothing it has not fetched, exits
+#             0), the next one takes the runtime mount back, writes restore, and every reader finishes right.
 #
 # Output as cachefiles-e2e.sh: one `@@CHECK <name> PASS|FAIL <seconds> <detail>` per round and per summary,
 # the logs as @@LOG-BEGIN/@@LOG-END blocks (gzip + base64). Knobs (environment): VMTEST_FAILOVER_ROUNDS (20),
+# VMTEST_HANDOVER_ROUNDS (the failover rounds, at most 5), VMTEST_FAILOVER_PARTS ("failover noholder handover"),
 # VMTEST_FAILOVER_DELAY (seconds per HTTP GET, 1), VMTEST_JAVA_OPTS.
 set -u
 JAR="$(realpath "$1")"; IMAGES="$(realpath "$2")"; HOLDER="$(realpath "$3")"
 JAVA="${JAVA_HOME:?JAVA_HOME must point at a JDK 21+}/bin/java"
 HERE="$(dirname "$(realpath "$0")")"
 ROUNDS="${VMTEST_FAILOVER_ROUNDS:-20}"
+HO_ROUNDS="${VMTEST_HANDOVER_ROUNDS:-$(( ROUNDS < 5 ? ROUNDS : 5 ))}"
+PARTS=" ${VMTEST_FAILOVER_PARTS:-failover noholder handover} "
+part() { case "$PARTS" in *" $1 "*) return 0 ;; esac; return 1; }
 DELAY="${VMTEST_FAILOVER_DELAY:-1}"
 PORT=8766
 W=/scratch/failover
@@ -170,11 +180,11 @@ HLOG="$W/holder.log"; DLOG="$W/daemon-holder.log"; PIDFILE="$W/daemon.pid"
 holder_ready_time() {   # holder_ready_time PID — unix time of the holder's "pid PID is ready" line, if any
     awk -v p="$1" '$3 == "pid" && $4 == p && $5 == "is" && $6 == "ready" { print $2; exit }' "$HLOG"
 }
-start_holder() {
-    local t=$(date +%s.%N)
+start_holder() {   # start_holder [CONFIG [HOLDER OPTIONS...]]
+    local t=$(date +%s.%N) config="${1:-$W/config.json}"; shift
     # shellcheck disable=SC2086
-    python3 "$HOLDER" --pid-file "$PIDFILE" --output "$DLOG" --timeout-start-sec 300 --timeout-stop-sec 120 \
-        -- "$JAVA" $JAVA_OPTS -jar "$JAR" run --config "$W/config.json" 2>"$HLOG" &
+    python3 "$HOLDER" --pid-file "$PIDFILE" --output "$DLOG" --timeout-start-sec 300 --timeout-stop-sec 120 "$@" \
+        -- "$JAVA" $JAVA_OPTS -jar "$JAR" run --config "$config" 2>"$HLOG" &
     HOLDER_PID=$!
     local end=$(( SECONDS + 300 ))
     while [ $SECONDS -lt $end ]; do
@@ -184,6 +194,17 @@ start_holder() {
         sleep 0.1
     done
     echo "the daemon was not ready under the holder within 300 s"; tail -5 "$HLOG"; return 1
+}
+await_successor() {   # await_successor OLD-PID — sets new and ready: the holder's next daemon said READY=1
+    new=""; ready=""
+    local end=$(( SECONDS + READER_TIMEOUT ))
+    while [ $SECONDS -lt $end ]; do
+        new=$(cat "$PIDFILE" 2>/dev/null)
+        if [ -n "$new" ] && [ "$new" != "$1" ]; then ready=$(holder_ready_time "$new"); [ -n "$ready" ] && return 0; fi
+        alive "$HOLDER_PID" || { echo "the holder exited"; tail -5 "$HLOG"; return 1; }
+        sleep 0.1
+    done
+    echo "no new daemon was ready within $READER_TIMEOUT s of the signal"; tail -5 "$HLOG"; return 1
 }
 FO_RESTART_MAX=0; FO_RESTART_SUM=0; FO_DONE_MAX=0; FO_BLOCKED=0; FO_BYTES=0; FO_PASSED=0; FO_REOPENS=0
 failover_round() {
@@ -196,14 +217,8 @@ failover_round() {
     local tk=$EPOCHREALTIME
     kill -KILL "$old"
     # the holder starts a new daemon with the device fd; it writes restore and says READY=1
-    local new="" ready="" end=$(( SECONDS + READER_TIMEOUT ))
-    while [ $SECONDS -lt $end ]; do
-        new=$(cat "$PIDFILE" 2>/dev/null)
-        if [ -n "$new" ] && [ "$new" != "$old" ]; then ready=$(holder_ready_time "$new"); [ -n "$ready" ] && break; fi
-        alive "$HOLDER_PID" || { echo "the holder exited"; tail -5 "$HLOG"; return 1; }
-        sleep 0.1
-    done
-    [ -n "$ready" ] || { echo "no new daemon was ready within $READER_TIMEOUT s of the kill"; tail -5 "$HLOG"; return 1; }
+    local new ready
+    await_successor "$old" || return 1
     wait_readers "$READER_TIMEOUT" || { echo "readers still blocked $READER_TIMEOUT s after the kill: $(running_readers | tr '\n' ' ')"; return 1; }
     local blocked; blocked=$(blocked_at "$tk" | grep -c .)
     [ "$blocked" -gt 0 ] || { echo "every reader had finished before the kill: the round tested nothing"; return 1; }
@@ -246,12 +261,14 @@ stop_holder() {
     echo "holder and daemon stopped (status 0), the fd store released and the cache unbound"
 }
 TF=$(date +%s.%N)
-if check failover-holder-starts start_holder; then
-    for r in $(seq "$ROUNDS"); do check "failover-round-$(printf %02d "$r")" failover_round "$r" || break; done
-    check failover-holder-stops stop_holder
+if part failover; then
+    if check failover-holder-starts start_holder; then
+        for r in $(seq "$ROUNDS"); do check "failover-round-$(printf %02d "$r")" failover_round "$r" || break; done
+        check failover-holder-stops stop_holder
+    fi
+    check failover-rounds failover_rounds
+    echo "failover part: $(since "$TF") s"
 fi
-check failover-rounds failover_rounds
-echo "failover part: $(since "$TF") s"
 
 # --- no holder: SIGKILL fails the blocked readers at once; a new daemon serves again -----------------------
 NLOG="$W/daemon-noholder.log"
@@ -321,18 +338,126 @@ noholder_rounds() {
         "$NH_BYTES bytes verified after remounts by new daemons"
 }
 TN=$(date +%s.%N)
-for r in $(seq "$ROUNDS"); do check "noholder-round-$(printf %02d "$r")" noholder_round "$r" || break; done
-[ "$NH_PASSED" -eq "$ROUNDS" ] && check noholder-final-remount final_remount
-check noholder-rounds noholder_rounds
-echo "no-holder part: $(since "$TN") s"
+if part noholder; then
+    for r in $(seq "$ROUNDS"); do check "noholder-round-$(printf %02d "$r")" noholder_round "$r" || break; done
+    [ "$NH_PASSED" -eq "$ROUNDS" ] && check noholder-final-remount final_remount
+    check noholder-rounds noholder_rounds
+    echo "no-holder part: $(since "$TN") s"
+fi
+
+# --- hand-over: SIGTERM with the fd held; a runtime-mounted image survives it ------------------------------
+HW=$W/handover; SOCK=$HW/control.sock; STATE=$HW/cache/ondemandd-mounts.json
+HLOG="$HW/holder.log"; DLOG="$HW/daemon.log"; PIDFILE="$HW/daemon.pid"
+mkdir -p "$HW/cache"
+# only the small image has a configured source; the chunked one is mounted at runtime, its sources persisted.
+# Two fetch slots for 20 readers: at SIGTERM most READs wait in the daemon's queue, which a hand-over leaves to
+# the kernel (with many slots every READ it had read is already being fetched, and finishes before it exits).
+cat >"$HW/config.json" <<EOF
+{"cachefiles": {"dir": "$HW/cache"},
+ "dispatcher": {"readDeadline": "120s", "concurrency": 2},
+ "control": {"socket": "$SOCK"},
+ "sources": [{"volume": "erofs,*", "cookie": "*-small", "url": "http://127.0.0.1:$PORT/small/meta.erofs"}]}
+EOF
+control() {   # control JSON — one request over the control socket (no JVM start); prints the reply line
+    python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX); s.settimeout(300); s.connect(sys.argv[1])
+s.sendall(sys.argv[2].encode() + b"\n"); print(s.makefile().readline().strip())' "$SOCK" "$1"
+}
+ok_reply() { case "$1" in *'"ok":true'*) return 0 ;; esac; return 1; }
+mount_runtime_pair() {   # mount_runtime_pair NAME — chunked at runtime (fsid NAME), small through the configuration
+    mkdir -p "$M/$1" "$M/$1-small"
+    local url="http://127.0.0.1:$PORT/chunked" reply
+    reply=$(control "{\"cmd\": \"mount\", \"meta\": \"$url/meta.erofs\", \"blobs\": [\"$url/blob.img\"], \"mountpoint\": \"$M/$1\", \"fsid\": \"$1\"}")
+    ok_reply "$reply" || { echo "runtime mount of $1 failed: $reply"; return 1; }
+    grep -q "\"$M/$1\"" "$STATE" || { echo "$STATE does not list $M/$1: $(cat "$STATE" 2>&1)"; return 1; }
+    timeout 120 mount -t erofs none -o "fsid=$1-small" "$M/$1-small" \
+        || { control "{\"cmd\": \"umount\", \"mountpoint\": \"$M/$1\"}"; echo "mount of $1-small failed"; return 1; }
+}
+umount_runtime_pair() {
+    local reply; reply=$(control "{\"cmd\": \"umount\", \"mountpoint\": \"$M/$1\"}")
+    ok_reply "$reply" || { echo "runtime umount of $1 failed: $reply"; return 1; }
+    if grep -q "\"$M/$1\"" "$STATE"; then echo "$STATE still lists $M/$1 after its umount"; return 1; fi
+    timeout 120 umount "$M/$1-small" || { echo "umount of $1-small failed"; return 1; }
+}
+await_control() {   # the daemon's control socket answers (it comes up right before READY=1)
+    local end=$(( SECONDS + 120 ))
+    until ok_reply "$(control '{"cmd": "status"}' 2>/dev/null)"; do
+        [ $SECONDS -lt $end ] || { echo "the control socket does not answer"; return 1; }
+        sleep 0.2
+    done
+    echo "control socket $SOCK answers"
+}
+exited_at() {   # exited_at PID — unix time of the holder's "pid PID exited" line
+    awk -v p="$1" '$3 == "pid" && $4 == p && $5 == "exited" { print $2; exit }' "$HLOG"
+}
+HO_PASSED=0; HO_BLOCKED=0; HO_LEFT=0; HO_BYTES=0; HO_RESTART_SUM=0; HO_RESTART_MAX=0; HO_STOP_MAX=0
+handover_round() {
+    local r="$1" name="h$1"
+    mount_runtime_pair "$name" || return 1
+    start_readers "$name"
+    sleep "$(kill_delay)"
+    local old; old=$(cat "$PIDFILE")
+    local lines_before; lines_before=$(wc -l <"$DLOG")
+    local tk=$EPOCHREALTIME
+    kill -TERM "$old"
+    await_successor "$old" || return 1
+    wait_readers "$READER_TIMEOUT" || { echo "readers still blocked $READER_TIMEOUT s after SIGTERM: $(running_readers | tr '\n' ' ')"; return 1; }
+    local blocked; blocked=$(blocked_at "$tk" | grep -c .)
+    [ "$blocked" -gt 0 ] || { echo "every reader had finished before SIGTERM: the round tested nothing"; return 1; }
+    local wrong; wrong=$(wrong_bytes)
+    [ -z "$wrong" ] || { echo "WRONG bytes read by: $wrong"; return 1; }
+    local failed; failed=$(failed_readers)
+    [ -z "$failed" ] || { echo "readers saw an error: $failed: $(head -2 "$R/${failed%% *}.out" | tr '\n' ' ')"; return 1; }
+    tail -n +"$((lines_before + 1))" "$DLOG" >"$W/round.log"
+    local stopline; stopline=$(grep -m1 'stop mode: ' "$W/round.log")
+    case "$stopline" in *'stop mode: hand-over'*) ;; *) echo "the daemon did not hand over: ${stopline:-no stop line}"; return 1 ;; esac
+    grep -q "pid $old exited with status 0" "$HLOG" || { echo "daemon $old did not exit 0: $(grep "pid $old " "$HLOG" | tail -1)"; return 1; }
+    grep -q 'wrote restore' "$W/round.log" || { echo "the new daemon did not write restore"; return 1; }
+    grep -q 'runtime mounts: 1 listed .* 1 still mounted and taken back' "$W/round.log" \
+        || { echo "the new daemon did not take the runtime mount back: $(grep 'runtime mount' "$W/round.log" | head -2)"; return 1; }
+    local reads opens
+    reads=$(sed -n 's/.*stop mode: hand-over ([^)]*): \([0-9]*\) READ(s) and \([0-9]*\) OPEN.*/\1/p' <<<"$stopline")
+    opens=$(sed -n 's/.*stop mode: hand-over ([^)]*): \([0-9]*\) READ(s) and \([0-9]*\) OPEN.*/\2/p' <<<"$stopline")
+    local stopped; stopped=$(awk -v a="$tk" -v b="$(exited_at "$old")" 'BEGIN { printf "%.2f", b - a }')
+    await_control >/dev/null || return 1
+    umount_runtime_pair "$name" || return 1
+    local restart; restart=$(awk -v a="$tk" -v b="$ready" 'BEGIN { printf "%.2f", b - a }')
+    HO_PASSED=$((HO_PASSED + 1)); HO_BLOCKED=$((HO_BLOCKED + blocked)); HO_BYTES=$((HO_BYTES + TREE_BYTES))
+    HO_LEFT=$((HO_LEFT + ${reads:-0}))
+    HO_RESTART_SUM=$(awk -v a="$HO_RESTART_SUM" -v b="$restart" 'BEGIN { print a + b }')
+    HO_RESTART_MAX=$(awk -v a="$HO_RESTART_MAX" -v b="$restart" 'BEGIN { print (b > a ? b : a) }')
+    HO_STOP_MAX=$(awk -v a="$HO_STOP_MAX" -v b="$stopped" 'BEGIN { print (b > a ? b : a) }')
+    echo "round $r: $blocked of $(readers) readers blocked at SIGTERM of $old; it exited 0 ${stopped} s later" \
+        "leaving $reads READ(s) and $opens OPEN(s); daemon $new READY ${restart} s after SIGTERM, took the runtime" \
+        "mount back and wrote restore; all readers right, $TREE_BYTES bytes verified"
+}
+handover_rounds() {
+    [ "$HO_PASSED" -eq "$HO_ROUNDS" ] || { echo "$HO_PASSED of $HO_ROUNDS rounds passed"; return 1; }
+    [ "$HO_BLOCKED" -gt 0 ] || { echo "no reader was ever blocked at a SIGTERM: the test did not test"; return 1; }
+    [ "$HO_LEFT" -gt 0 ] || { echo "no daemon ever left a READ to its successor: the hand-over was never tested"; return 1; }
+    echo "$HO_ROUNDS rounds, $HO_BLOCKED readers blocked at SIGTERM, none saw an error; $HO_LEFT READs left to" \
+        "successors; $HO_BYTES bytes verified; SIGTERM to exit max $HO_STOP_MAX s; SIGTERM to READY mean" \
+        "$(awk -v s="$HO_RESTART_SUM" -v n="$HO_ROUNDS" 'BEGIN { printf "%.1f", s / n }') s, max $HO_RESTART_MAX s"
+}
+TH=$(date +%s.%N)
+if part handover; then
+    if check handover-holder-starts start_holder "$HW/config.json" --restart always && check handover-control await_control; then
+        for r in $(seq "$HO_ROUNDS"); do check "handover-round-$(printf %02d "$r")" handover_round "$r" || break; done
+        check handover-holder-stops stop_holder
+    fi
+    check handover-rounds handover_rounds
+    echo "handover part: $(since "$TH") s"
+fi
 
 kill -USR1 "$SERVER" 2>/dev/null; sleep 0.2; kill "$SERVER" 2>/dev/null
 dump() {   # dump NAME FILE — a log out through the console, gzip+base64
     [ -f "$2" ] || return 0
     echo "@@LOG-BEGIN $1"; gzip -9c "$2" | base64 -w 76; echo "@@LOG-END $1"
 }
-dump holder "$HLOG"
-dump daemon-holder "$DLOG"
+dump holder "$W/holder.log"
+dump daemon-holder "$W/daemon-holder.log"
+dump handover-holder "$HW/holder.log"
+dump daemon-handover "$HW/daemon.log"
 dump daemon-noholder "$NLOG"
 dump daemon-warmup "$W/daemon-warmup.log"
 dump slow-server "$W/slow-server.log"

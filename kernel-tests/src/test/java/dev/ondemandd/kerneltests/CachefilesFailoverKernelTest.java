@@ -23,6 +23,10 @@ import org.junit.jupiter.api.Test;
  * <li><b>no holder</b>: each round kills a lone daemon mid-read; every blocked reader must return at once (EIO or
  * ENOBUFS, or the right bytes), none may hang, and the next daemon must bind and read the killed round's images
  * right after a remount.</li>
+ * <li><b>hand-over</b>: a plain stop (SIGTERM, as {@code systemctl restart}) under the holder, while readers wait
+ * on an image mounted at runtime over the control socket: the daemon leaves what it has not fetched to the kernel
+ * and exits 0; the next one takes the runtime mount back from its state file, writes {@code restore}, and every
+ * reader finishes with the right bytes, none with an error.</li>
  * </ul>
  * Each round is one check; the summaries carry the figures (rounds, bytes verified, restart and error latencies).
  * Skipped only where a VM cannot be had, as {@link CachefilesKernelTest}.
@@ -32,8 +36,10 @@ class CachefilesFailoverKernelTest {
 
     /** Rounds of each part: issue 8 asks for 20 kills; ONDEMANDD_FAILOVER_ROUNDS changes it for a quick local run. */
     static final int ROUNDS = Integer.parseInt(System.getenv().getOrDefault("ONDEMANDD_FAILOVER_ROUNDS", "20"));
+    /** The guest script's hand-over rounds: as many as the others, at most 5 (a plain stop is one code path). */
+    static final int HANDOVER_ROUNDS = Math.min(ROUNDS, 5);
     /** 42 daemon starts under TCG on 2 shared cores: minutes when the machine is idle, far more under load. */
-    private static final Duration VM_TIMEOUT = Duration.ofMinutes(45);
+    private static final Duration VM_TIMEOUT = Duration.ofMinutes(55);
 
     private static GuestReport report;
     private static TestImages.Result vm;
@@ -69,7 +75,7 @@ class CachefilesFailoverKernelTest {
     }
 
     private static List<String> rounds(String part) {
-        return IntStream.rangeClosed(1, ROUNDS).mapToObj(r -> "%s-round-%02d".formatted(part, r)).toList();
+        return IntStream.rangeClosed(1, part.equals("handover") ? HANDOVER_ROUNDS : ROUNDS).mapToObj(r -> "%s-round-%02d".formatted(part, r)).toList();
     }
 
     @Test
@@ -96,6 +102,18 @@ class CachefilesFailoverKernelTest {
     void withoutAHolderEveryBlockedReaderReturnsAtOnceAndNoneHangs() {
         rounds("noholder").forEach(CachefilesFailoverKernelTest::assertPassed);
         assertPassed("noholder-rounds");
+    }
+
+    @Test
+    void aSigtermWithTheFdHeldHandsOverAndEveryReaderOfARuntimeMountedImageFinishesRight() {
+        assertPassed("handover-holder-starts");
+        assertPassed("handover-control");
+        rounds("handover").forEach(CachefilesFailoverKernelTest::assertPassed);
+        assertPassed("handover-rounds");
+        assertPassed("handover-holder-stops");
+        assertThat(report.check("handover-rounds").orElseThrow().detail())
+                .as("the daemons left READs to their successors").startsWith(HANDOVER_ROUNDS + " rounds")
+                .doesNotContain(" 0 READs left");
     }
 
     @Test

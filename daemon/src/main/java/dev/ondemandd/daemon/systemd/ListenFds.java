@@ -1,5 +1,7 @@
 package dev.ondemandd.daemon.systemd;
 
+import dev.ondemandd.protocol.nativeio.ErrnoException;
+import dev.ondemandd.protocol.nativeio.Posix;
 import java.util.ArrayDeque;
 import java.util.Collections;
 import java.util.Deque;
@@ -46,9 +48,20 @@ public final class ListenFds {
         return new ListenFds(Collections.emptyMap(), 0);
     }
 
-    /** The fds passed to this process. */
+    /**
+     * The fds passed to this process, each made close-on-exec as sd_listen_fds(3) does: systemd passes them without
+     * FD_CLOEXEC, and a child this daemon starts (a helper, a new worker) must not inherit the kernel's fds.
+     */
     public static ListenFds fromEnvironment() {
-        return fromEnvironment(System.getenv(), ProcessHandle.current().pid());
+        ListenFds fds = fromEnvironment(System.getenv(), ProcessHandle.current().pid());
+        for (int fd = FIRST_FD; fd < FIRST_FD + fds.count; fd++) {
+            try {
+                Posix.setCloseOnExec(fd);
+            } catch (ErrnoException e) {
+                LOG.log(System.Logger.Level.WARNING, "passed fd " + fd + ": " + e.getMessage());
+            }
+        }
+        return fds;
     }
 
     /**

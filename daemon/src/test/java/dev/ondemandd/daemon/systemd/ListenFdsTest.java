@@ -70,7 +70,8 @@ class ListenFdsTest {
 
     /**
      * A real process started the way systemd starts it after a restart: the stored fd at 3, LISTEN_PID its own
-     * pid (bash's exec keeps the pid). It takes the fd by name and writes through it.
+     * pid (bash's exec keeps the pid), without FD_CLOEXEC. It takes the fd by name, close-on-exec now, and writes
+     * through it.
      */
     @Test
     void aRestartedProcessTakesItsFdByNameAndUsesIt(@TempDir Path dir) throws Exception {
@@ -86,7 +87,8 @@ class ListenFdsTest {
         assertThat(child.waitFor(60, TimeUnit.SECONDS)).isTrue();
         String output = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(child.exitValue()).as(output).isZero();
-        assertThat(output).contains("took fd 3");
+        assertThat(output).contains("took fd 3").as("passed without FD_CLOEXEC, taken with it (sd_listen_fds)")
+                .contains("close-on-exec true");
         assertThat(Files.readString(file)).isEqualTo("kept by the holder; written by the restarted daemon");
     }
 

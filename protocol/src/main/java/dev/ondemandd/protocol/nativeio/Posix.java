@@ -46,6 +46,8 @@ public final class Posix {
 
     private static final int F_GETFD = 1;
     private static final int F_DUPFD_CLOEXEC = 1030;
+    private static final int F_SETFD = 2;
+    private static final int FD_CLOEXEC = 1;
     private static final int SC_PAGESIZE = 30;
     private static final int POLLFD_SIZE = 8;
 
@@ -258,6 +260,18 @@ public final class Posix {
             return true;
         } catch (LastErrorException e) {
             return false;
+        }
+    }
+
+    /** Sets FD_CLOEXEC on {@code fd}, keeping its other descriptor flags (fcntl F_GETFD / F_SETFD). */
+    public static void setCloseOnExec(int fd) throws ErrnoException {
+        try {
+            int flags = LibC.fcntl(fd, F_GETFD, 0);
+            if ((flags & FD_CLOEXEC) == 0) {
+                LibC.fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+            }
+        } catch (LastErrorException e) {
+            throw new ErrnoException("fcntl(F_SETFD, FD_CLOEXEC)", "fd " + fd, e.getErrorCode());
         }
     }
 
