@@ -204,19 +204,44 @@ final class RunCommand implements Callable<Integer> {
                         : recorder(recordTrace, TraceFormat.FANOTIFY_LAYOUT)) {
             // the image references are resolved with the configured sources' options before the rules exist
             List<ImageSpec> resolved;
+            // the runtime mounts of the last worker are served with the configured images (mounted again, or
+            // taken back still mounted after a failover, with their pending events recovered)
+            MountState state = MountState.in(cacheDir);
+            List<MountRequest> persisted = state.loadOrSetAside();
+            List<MountRequest> kept = new ArrayList<>();
+            List<ImageSpec> restored = new ArrayList<>();
             try (Sources configured = orBadInput(() -> Sources.open(cfg, ops.listener()))) {
                 resolved = FanotifyServing.resolve(configured, images);
+                for (MountRequest request : persisted) {
+                    try {
+                        restored.add(FanotifyImages.restore(configured, request, images));
+                        kept.add(request);
+                    } catch (ControlException e) {
+                        LOG.log(Level.ERROR, "runtime mount on " + request.mountpoint() + " from " + state.file()
+                                + " not served again: " + e.getMessage());
+                    }
+                }
             }
-            try (LiveSources sources = live(cfg, ops, FanotifyDaemon.ownRules(resolved, cacheDir))) {
-                return FanotifyServing.serve(resolved, cacheDir, sources.fetchers(), sources.resolver(),
+            if (!persisted.isEmpty()) {
+                LOG.log(Level.INFO, "runtime mounts: " + persisted.size() + " listed in " + state.file() + ", "
+                        + kept.size() + " served again, " + (persisted.size() - kept.size()) + " failed");
+            }
+            List<ImageSpec> all = new ArrayList<>(resolved);
+            all.addAll(restored);
+            try (LiveSources sources = live(cfg, ops, FanotifyDaemon.ownRules(all, cacheDir))) {
+                return FanotifyServing.serve(all, cacheDir, sources.fetchers(), sources.resolver(),
                         orBadInput(cfg::coreSettings), FanotifySettings.shapedBy(orBadInput(cfg::coreSettings).fetch())
                                 .withCacheQuota(cache.quotaBytes()),
                         listener(ops, recorder), false,
                         (FanotifyDaemon daemon) -> {
-                            String line = "serving " + images.size() + " image(s) through fanotify (cache "
+                            String line = "serving " + all.size() + " image(s) through fanotify (cache "
                                     + cache.dir() + ")";
                             LOG.log(Level.INFO, line);
-                            FanotifyImages runtime = new FanotifyImages(daemon.server(), sources, resolved);
+                            PersistentMounts runtime = new PersistentMounts(new FanotifyImages(daemon.server(),
+                                    sources, resolved, restored), state, kept);
+                            if (kept.size() != persisted.size()) {
+                                runtime.save(); // the file lists only what is served now
+                            }
                             // a drain is a stop: unmount, answer in-flight events, release the group
                             serving(ops, daemon.core()::stats, () -> {
                                 drained.set(true);

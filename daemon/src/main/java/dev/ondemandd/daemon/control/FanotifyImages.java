@@ -1,6 +1,7 @@
 package dev.ondemandd.daemon.control;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.ondemandd.daemon.config.Sources;
 import dev.ondemandd.daemon.frontend.fanotify.FanotifyServer;
 import dev.ondemandd.daemon.frontend.fanotify.ImageSpec;
 import dev.ondemandd.daemon.frontend.fanotify.PreparedImage;
@@ -35,10 +36,51 @@ public final class FanotifyImages implements ImageMounter {
      * @param configured the configuration's images, mounted at start with indexes 0..n-1
      */
     public FanotifyImages(FanotifyServer server, LiveSources sources, List<ImageSpec> configured) {
+        this(server, sources, configured, List.of());
+    }
+
+    /**
+     * @param restored runtime mounts of a previous worker ({@link #restore}), mounted at start after the configured
+     *     images, with the indexes that follow theirs; they can be unmounted as any runtime mount
+     */
+    public FanotifyImages(FanotifyServer server, LiveSources sources, List<ImageSpec> configured,
+            List<ImageSpec> restored) {
         this.server = server;
         this.sources = sources;
         this.configured = configured.stream().map(ImageSpec::mountpoint).collect(Collectors.toSet());
         this.nextIndex = configured.size();
+        for (ImageSpec spec : restored) {
+            int index = nextIndex++;
+            mounted.put(spec.mountpoint(), new Image(spec.mountpoint().toString(), spec.meta().toString(),
+                    spec.blobs().stream().map(URI::toString).toList(), index));
+        }
+    }
+
+    /**
+     * A persisted runtime mount as an image to serve at start, its reference resolved with the configured sources'
+     * options; its source rules come with the configured images' own (their index follows theirs).
+     *
+     * @throws ControlException when it is not a fanotify mount, clashes with a configured image or cannot be resolved
+     */
+    public static ImageSpec restore(Sources configured, MountRequest request, List<ImageSpec> images)
+            throws ControlException {
+        if (request.fsid() != null || request.domainId() != null) {
+            throw new ControlException("mount: fsid and domainId are cachefiles options; this daemon serves fanotify");
+        }
+        if (images.stream().anyMatch(i -> i.mountpoint().equals(request.mountpoint()))) {
+            throw new ControlException("mount: " + request.mountpoint() + " is an image of the configuration now");
+        }
+        return resolve(configured, request);
+    }
+
+    /** The request as an image, its reference resolved with {@code sources}' options. */
+    private static ImageSpec resolve(Sources sources, MountRequest request) throws ControlException {
+        try {
+            return sources.resolveImages(List.of(new ImageSpec(request.meta(), request.blobs(),
+                    request.mountpoint()))).get(0);
+        } catch (FetchException e) {
+            throw new ControlException("mount: cannot resolve " + request.meta() + ": " + e.getMessage());
+        }
     }
 
     @Override
@@ -54,13 +96,7 @@ public final class FanotifyImages implements ImageMounter {
             throw new ControlException("mount: a mountpoint with ',' cannot be given to the kernel");
         }
         CachefilesImages.checkMountpoint(target);
-        ImageSpec spec;
-        try {
-            spec = sources.sources().resolveImages(List.of(new ImageSpec(request.meta(), request.blobs(), target)))
-                    .get(0);
-        } catch (FetchException e) {
-            throw new ControlException("mount: cannot resolve " + request.meta() + ": " + e.getMessage());
-        }
+        ImageSpec spec = resolve(sources.sources(), request);
         int index = nextIndex++;
         String owner = target.toString();
         try {

@@ -3,7 +3,12 @@ package dev.ondemandd.daemon.supervisor;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.ondemandd.daemon.control.ControlClient;
+import dev.ondemandd.daemon.control.ControlProtocol;
+import dev.ondemandd.daemon.control.MountRequest;
+import dev.ondemandd.daemon.control.MountState;
 import dev.ondemandd.fetchers.testing.RangeServer;
+import dev.ondemandd.protocol.nativeio.Mounts;
 import dev.ondemandd.protocol.nativeio.FanotifyGroup;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -171,6 +176,55 @@ class FanotifyFailoverTest {
                     + " events left to the next worker and allowed by it, 0 errors%n", reads.size(), bytes, left);
         } finally {
             pool.shutdownNow();
+        }
+    }
+
+    /**
+     * Issue 6, runtime mounts: an image mounted over the control socket is served again by the next worker — its
+     * mount is in the state file, its pending events in the journal. SIGTERM while readers wait on it.
+     */
+    @Test
+    void aRuntimeMountedImageSurvivesAHandOverWithEveryReaderRight() throws Exception {
+        List<LazyImages.Image> images = LazyImages.make(dir.resolve("images"), 2, 8, 1 << 20, 12);
+        LazyImages.Image runtime = images.get(1);
+        ExecutorService pool = Executors.newFixedThreadPool(8, Thread.ofPlatform().name("reader-", 0).factory());
+        Path state = dir.resolve("cache").resolve(MountState.FILE_NAME);
+        try (RangeServer source = source(images);
+                SupervisedDaemon daemon = SupervisedDaemon.start(dir, List.of(images.get(0)),
+                        image -> source.uri("/img" + image.index() + "/blob.img"), "\"concurrency\": 2")) {
+            MountRequest mount = new MountRequest(runtime.meta().toUri(),
+                    List.of(source.uri("/img" + runtime.index() + "/blob.img")), runtime.mountpoint(), null, null);
+            try (ControlClient control = ControlClient.connect(dir.resolve("control.sock"))) {
+                control.call(mount.toRequest());
+            }
+            assertThat(MountState.in(dir.resolve("cache")).load()).containsExactly(mount);
+            int first = daemon.workerPid();
+            source.latency(SLOW_SOURCE_MILLIS * 3);
+            List<CompletableFuture<String>> reads = readAll(pool, runtime);
+            awaitFetch(source, runtime);
+            assertThat(reads).as("readers wait on cold data").anyMatch(r -> !r.isDone());
+            SupervisedDaemon.terminate(first);
+
+            daemon.awaitReady(2);
+            source.latency(0);
+            long bytes = verify(runtime, reads);
+
+            assertThat(daemon.log()).contains("runtime mounts: 1 listed in " + state + ", 1 served again, 0 failed");
+            assertThat(daemon.recoveries()[1] + daemon.recoveries()[2]).as("events denied").isZero();
+            try (ControlClient control = ControlClient.connect(dir.resolve("control.sock"))) {
+                control.call(ControlProtocol.request("umount").put("mountpoint", runtime.mountpoint().toString()));
+            }
+            assertThat(MountState.in(dir.resolve("cache")).load()).isEmpty();
+            assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).doesNotContain(runtime.mountpoint()
+                    .toString());
+            assertThat(daemon.stop()).as("log:\n" + daemon.log()).isZero();
+            System.out.printf("hand-over of a runtime mount (issue 6): %d readers, %d bytes verified, 0 errors%n",
+                    reads.size(), bytes);
+        } finally {
+            pool.shutdownNow();
+            if (Files.readString(Path.of("/proc/self/mountinfo")).contains(" " + runtime.mountpoint() + " ")) {
+                Mounts.umount(runtime.mountpoint(), true);
+            }
         }
     }
 
