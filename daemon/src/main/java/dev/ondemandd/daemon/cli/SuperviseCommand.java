@@ -57,6 +57,11 @@ final class SuperviseCommand implements Callable<Integer> {
                     + " OOM killer takes the worker (restarted) before the holder (default: ${DEFAULT-VALUE}).")
     int oomScoreAdj;
 
+    @Option(names = "--watchdog-sec", paramLabel = "DURATION", defaultValue = "0s",
+            description = "The worker's WatchdogSec: a ready worker whose serving loops send no WATCHDOG=1 for this long"
+                    + " is killed and restarted with the held fds; 0s for none (default: ${DEFAULT-VALUE}).")
+    String watchdogSec;
+
     @Parameters(arity = "1..*", paramLabel = "COMMAND", description = "The worker's ondemandd command and its"
             + " arguments, after --.")
     List<String> worker = new ArrayList<>();
@@ -75,11 +80,13 @@ final class SuperviseCommand implements Callable<Integer> {
         try {
             settings = new Supervisor.Settings(duration(restartDelay), duration(maxRestartDelay), maxRestarts,
                     duration(stopTimeout), runtimeDir != null ? runtimeDir : SystemdFdHolder.runtimeDir(),
-                    oomScoreAdj);
+                    oomScoreAdj, duration(watchdogSec));
         } catch (IllegalArgumentException e) {
             throw new CliException(ExitCode.BAD_INPUT, e.getMessage(), e);
         }
-        Supervisor supervisor = new Supervisor(worker, settings);
+        // under systemd, supervise is the notify service: it relays READY/STATUS and pings WATCHDOG=1 itself
+        Supervisor supervisor = new Supervisor(worker, settings, dev.ondemandd.daemon.systemd.SystemdNotifier
+                .fromEnvironment());
         CountDownLatch done = new CountDownLatch(1);
         int[] code = {ExitCode.CANNOT_SERVE};
         Thread hook = new Thread(() -> {

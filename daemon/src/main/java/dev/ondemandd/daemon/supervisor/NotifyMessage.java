@@ -34,6 +34,11 @@ record NotifyMessage(Map<String, String> fields) {
         return is("STOPPING");
     }
 
+    /** WATCHDOG=1: the worker's serving loops came round. */
+    boolean watchdog() {
+        return is("WATCHDOG");
+    }
+
     boolean fdStore() {
         return is("FDSTORE");
     }

@@ -14,6 +14,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
+import dev.ondemandd.daemon.systemd.SystemdNotifier;
+import dev.ondemandd.daemon.systemd.Watchdog;
 import org.newsclub.net.unix.AFUNIXDatagramSocket;
 import org.newsclub.net.unix.AFUNIXSocketAddress;
 import org.newsclub.net.unix.FileDescriptorCast;
@@ -49,13 +51,27 @@ public final class Supervisor {
      * @param stopTimeout how long a stop waits for the worker to unmount and exit before it is killed
      * @param oomScoreAdj this process's OOM score (lower than the worker's: the kernel's OOM killer then takes
      *     the worker, which the supervisor restarts, not the holder of the group); null leaves it
+     * @param workerWatchdog the worker's WatchdogSec: a ready worker that sends no WATCHDOG=1 for this long is
+     *     killed and restarted with the held fds; zero for none
      */
     public record Settings(Duration restartDelay, Duration maxRestartDelay, int maxRestarts, Duration stopTimeout,
-            Path runtimeDir, Integer oomScoreAdj) {
+            Path runtimeDir, Integer oomScoreAdj, Duration workerWatchdog) {
+
+        public Settings(Duration restartDelay, Duration maxRestartDelay, int maxRestarts, Duration stopTimeout,
+                Path runtimeDir, Integer oomScoreAdj) {
+            this(restartDelay, maxRestartDelay, maxRestarts, stopTimeout, runtimeDir, oomScoreAdj, Duration.ZERO);
+        }
     }
 
     private final WorkerCommand command;
     private final Settings settings;
+    /** The supervisor's own service manager (systemd): READY, STATUS and STOPPING relayed, WATCHDOG from the loop. */
+    private final SystemdNotifier upstream;
+    private final Watchdog.Loop watchdogLoop;
+    private boolean announcedReady;
+    private boolean announcedStopping;
+    /** When the worker last proved alive (READY=1 or WATCHDOG=1), System.nanoTime(). */
+    private long workerAliveNanos;
     private final HeldFds held = new HeldFds();
     private final Backoff backoff;
     private volatile boolean stopRequested;
@@ -70,13 +86,19 @@ public final class Supervisor {
     /** Exists once this supervisor is stopping: a worker stopped then answers everything instead of handing over. */
     private Path stoppingFile;
 
-    public Supervisor(List<String> workerArgs, Settings settings) {
-        this(WorkerCommand.ofThisJvm(workerArgs), settings);
+    public Supervisor(List<String> workerArgs, Settings settings, SystemdNotifier upstream) {
+        this(WorkerCommand.ofThisJvm(workerArgs), settings, upstream);
     }
 
     Supervisor(WorkerCommand command, Settings settings) {
+        this(command, settings, SystemdNotifier.disabled());
+    }
+
+    Supervisor(WorkerCommand command, Settings settings, SystemdNotifier upstream) {
         this.command = command;
         this.settings = settings;
+        this.upstream = upstream;
+        this.watchdogLoop = upstream.watchdog().register("supervise");
         this.backoff = new Backoff(settings.restartDelay(), settings.maxRestartDelay());
     }
 
@@ -118,7 +140,9 @@ public final class Supervisor {
             throws IOException, InterruptedException {
         long restartAt = System.nanoTime();
         while (true) {
+            watchdogLoop.alive(); // this loop never blocks longer than a tick: a stuck supervisor stops the pings
             receive(socket);
+            checkWorkerWatchdog();
             Processes.Exit ended = exit.getAndSet(null);
             if (ended != null) {
                 drain(socket); // what the dead worker sent (its FDSTORE) counts before anything is decided
@@ -134,6 +158,10 @@ public final class Supervisor {
             }
             if (stopRequested && stopDeadline == 0) {
                 stopDeadline = System.nanoTime() + settings.stopTimeout().toNanos();
+                if (!announcedStopping) {
+                    announcedStopping = true;
+                    upstream.stopping("stopping: the worker answers what is in flight, then the held fds go");
+                }
             }
             if (stopRequested && System.nanoTime() - stopDeadline > 0) {
                 LOG.log(Level.ERROR, "supervise: the worker did not stop within " + settings.stopTimeout() + "; giving"
@@ -201,7 +229,7 @@ public final class Supervisor {
     private void start(String notifySocket, String workerOom) throws ErrnoException {
         int[] fds = held.fds();
         List<String> env = WorkerCommand.environment(System.getenv(), notifySocket, stoppingFile.toString(),
-                fds.length, held.names(), workerOom);
+                fds.length, held.names(), workerOom, settings.workerWatchdog());
         pid = Processes.spawn(command.shell(), command.argv(), env, fds);
         starts++;
         ready = false;
@@ -234,6 +262,22 @@ public final class Supervisor {
             LOG.log(Level.INFO, "supervise: stopping worker pid " + pid + " (SIGTERM; it unmounts first)");
             Processes.signal(pid, Processes.SIGTERM);
         }
+    }
+
+    /**
+     * A ready worker that sent no WATCHDOG=1 within the worker watchdog interval is stuck: it is killed (SIGKILL:
+     * a stuck JVM may not run its shutdown) and restarted with the held fds, as systemd does with WatchdogSec=.
+     */
+    private void checkWorkerWatchdog() throws ErrnoException {
+        Duration limit = settings.workerWatchdog();
+        if (limit.isZero() || pid < 0 || !ready || signalled || System.nanoTime() - workerAliveNanos < limit.toNanos()) {
+            return;
+        }
+        LOG.log(Level.ERROR, "supervise: worker pid " + pid + " sent no WATCHDOG=1 for " + limit + " (a serving loop is"
+                + " stuck): killing it; it is restarted with the held fds");
+        upstream.status("worker pid " + pid + " missed its watchdog; restarting it");
+        signalled = true;
+        Processes.signal(pid, Processes.SIGKILL);
     }
 
     /** Takes one datagram, waiting up to the socket's timeout; false when none came. */
@@ -280,12 +324,27 @@ public final class Supervisor {
             int n = held.remove(m.fdName());
             LOG.log(Level.INFO, "supervise: released " + n + " fd(s) named " + m.fdName());
         }
+        if (m.watchdog() || m.ready()) {
+            workerAliveNanos = System.nanoTime();
+        }
         if (m.ready() && pid > 0 && !ready) {
             ready = true;
             failuresInARow = 0;
             LOG.log(Level.INFO, "supervise: worker pid " + pid + " is ready"
                     + (m.status() == null ? "" : ": " + m.status()));
-        } else if (m.stopping()) {
+            String status = "worker pid " + pid + (m.status() == null ? " ready" : ": " + m.status());
+            if (!announcedReady) {
+                announcedReady = true;
+                upstream.ready(status);
+            } else {
+                upstream.status(status);
+            }
+            return;
+        }
+        if (m.status() != null) {
+            upstream.status("worker pid " + pid + ": " + m.status());
+        }
+        if (m.stopping()) {
             LOG.log(Level.INFO, "supervise: worker pid " + pid + " is stopping"
                     + (m.status() == null ? "" : ": " + m.status()));
         }

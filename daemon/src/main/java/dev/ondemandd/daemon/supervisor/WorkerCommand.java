@@ -15,7 +15,7 @@ import java.util.Map;
  */
 record WorkerCommand(String shell, List<String> command) {
     static final String MAIN_CLASS = "dev.ondemandd.daemon.cli.Main";
-    private static final String SHIM = "export LISTEN_PID=$$; "
+    private static final String SHIM = "export LISTEN_PID=$$; [ -n \"$WATCHDOG_USEC\" ] && export WATCHDOG_PID=$$; "
             + "[ -n \"$ONDEMANDD_WORKER_OOM_SCORE_ADJ\" ] && echo \"$ONDEMANDD_WORKER_OOM_SCORE_ADJ\""
             + " > /proc/self/oom_score_adj 2>/dev/null; unset ONDEMANDD_WORKER_OOM_SCORE_ADJ; exec \"$@\"";
     /** Variables of this process's own supervisor (systemd) that must not leak to the worker. */
@@ -49,6 +49,12 @@ record WorkerCommand(String shell, List<String> command) {
      */
     static List<String> environment(Map<String, String> ours, String notifySocket, String stoppingFile, int fds,
             String fdNames, String workerOomScoreAdj) {
+        return environment(ours, notifySocket, stoppingFile, fds, fdNames, workerOomScoreAdj, java.time.Duration.ZERO);
+    }
+
+    /** As above, with WATCHDOG_USEC when the worker's watchdog is on (its shim sets WATCHDOG_PID to the worker). */
+    static List<String> environment(Map<String, String> ours, String notifySocket, String stoppingFile, int fds,
+            String fdNames, String workerOomScoreAdj, java.time.Duration watchdog) {
         Map<String, String> env = new LinkedHashMap<>(ours);
         OURS.forEach(env::remove);
         env.put("NOTIFY_SOCKET", notifySocket);
@@ -56,6 +62,10 @@ record WorkerCommand(String shell, List<String> command) {
         if (fds > 0) {
             env.put("LISTEN_FDS", Integer.toString(fds));
             env.put("LISTEN_FDNAMES", fdNames);
+        }
+        if (!watchdog.isZero()) {
+            env.put("WATCHDOG_USEC", Long.toString(java.util.concurrent.TimeUnit.NANOSECONDS.toMicros(
+                    watchdog.toNanos())));
         }
         if (workerOomScoreAdj != null) {
             env.put("ONDEMANDD_WORKER_OOM_SCORE_ADJ", workerOomScoreAdj);
