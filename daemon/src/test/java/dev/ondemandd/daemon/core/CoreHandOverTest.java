@@ -41,12 +41,6 @@ class CoreHandOverTest {
         cores.forEach(Core::close);
     }
 
-    private static ObjectHandle open(Core core, FakeTarget target) throws Exception {
-        Replies.Open reply = new Replies.Open();
-        core.open(ObjectKey.of("erofs,img", "img"), target, reply);
-        return reply.await();
-    }
-
     private static List<Replies.Read> readEveryPage(ObjectHandle handle) {
         List<Replies.Read> replies = new ArrayList<>();
         for (int i = 0; i < PAGES; i++) {
@@ -70,7 +64,7 @@ class CoreHandOverTest {
         source.gate = new Semaphore(0);
         Core core = core(Duration.ofSeconds(10));
         FakeTarget target = new FakeTarget(PAGES * CoreSettings.PAGE_SIZE);
-        ObjectHandle handle = open(core, target);
+        ObjectHandle handle = CoreFixtures.open(core, "img", target);
         List<Replies.Read> reads = readEveryPage(handle);
         awaitFetches(1);
 
@@ -105,7 +99,7 @@ class CoreHandOverTest {
         source.gate = new Semaphore(0);
         Core core = core(Duration.ofMillis(200));
         FakeTarget target = new FakeTarget(PAGES * CoreSettings.PAGE_SIZE);
-        ObjectHandle handle = open(core, target);
+        ObjectHandle handle = CoreFixtures.open(core, "img", target);
         List<Replies.Read> reads = readEveryPage(handle);
         awaitFetches(1);
 
@@ -123,7 +117,7 @@ class CoreHandOverTest {
         source.gate = new Semaphore(0);
         Core core = core(Duration.ofSeconds(10));
         FakeTarget target = new FakeTarget(PAGES * CoreSettings.PAGE_SIZE);
-        ObjectHandle handle = open(core, target);
+        ObjectHandle handle = CoreFixtures.open(core, "img", target);
         List<Replies.Read> reads = readEveryPage(handle);
         awaitFetches(1);
 
