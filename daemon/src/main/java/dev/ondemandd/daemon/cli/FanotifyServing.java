@@ -121,6 +121,7 @@ final class FanotifyServing {
                     + " event(s) left for the successor in the journal, " + left.core().readsLeft() + " fill READ(s)"
                     + " not run, fetches " + (left.core().fetchesFinished() ? "finished" : "still running")
                     + "; images stay mounted");
+            SignalStop.exitIfFetchesRun(left.core().fetchesFinished());
             return;
         }
         holder.stopping("stopping: unmounting, answering in-flight events");

@@ -171,6 +171,7 @@ final class RunCommand implements Callable<Integer> {
                             + " and " + left.opensLeft() + " OPEN(s) left for the successor (the kernel re-sends"
                             + " them after its restore), fetches " + (left.fetchesFinished() ? "finished"
                                     : "still running"));
+                    SignalStop.exitIfFetchesRun(left.fetchesFinished());
                 } else {
                     if (heldElsewhere.get()) {
                         ops.systemd().removeStoredFd(FD_NAME); // serving ends: the cache unbinds when we exit

@@ -36,6 +36,22 @@ final class SignalStop implements AutoCloseable {
         return signal;
     }
 
+    /**
+     * Ends a hand-over whose fetches outlasted the drain timeout at once (exit 0): closing the sources and fds on
+     * the way out would fail those fetches, and their READs would be answered EIO — left unanswered, the kernel
+     * hands them to the successor. Returns when every fetch finished.
+     */
+    static void exitIfFetchesRun(boolean fetchesFinished) {
+        if (fetchesFinished) {
+            return;
+        }
+        System.getLogger(SignalStop.class.getName()).log(System.Logger.Level.WARNING, "hand-over: exiting now, with"
+                + " fetches still running (their READs stay with the kernel for the successor)");
+        System.out.flush();
+        System.err.flush();
+        Runtime.getRuntime().halt(ExitCode.OK);
+    }
+
     /** Asks the serving code to stop, as a signal would (a drain over the control socket). */
     void request() {
         stop.countDown();
