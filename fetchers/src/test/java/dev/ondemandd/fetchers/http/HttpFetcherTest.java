@@ -206,7 +206,10 @@ class HttpFetcherTest {
 
     @Test
     void concurrencyPerSourceIsLimited() throws Exception {
-        Blob blob = plain(OPTIONS.toBuilder().maxConcurrency(2).build()).open(server.uri("/blob"));
+        // the readers waiting for a connection wait up to the request timeout: long, so a loaded machine's pauses
+        // between the checks below cannot time them out (it flaked at 1.5 s)
+        Blob blob = plain(OPTIONS.toBuilder().maxConcurrency(2).timeouts(Duration.ofSeconds(2), Duration.ofSeconds(60))
+                .build()).open(server.uri("/blob"));
         Semaphore permits = new Semaphore(0);
         server.gate(permits);
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
