@@ -133,6 +133,8 @@ class EventFdExhaustionTest {
             }
         };
         Logger frontendLog = Logger.getLogger(FanotifyFrontend.class.getName());
+        Level levelBefore = frontendLog.getLevel();
+        frontendLog.setLevel(Level.INFO);   // other tests in this JVM may have raised the root logger's level
         frontendLog.addHandler(capture);
         String limits = nofile();
         List<Integer> taken = new ArrayList<>();
@@ -218,6 +220,7 @@ class EventFdExhaustionTest {
             assertThat(fdsInto(ours)).as("fds into the cache, mount and images: none leaked").isEqualTo(fdsBefore);
         } finally {
             frontendLog.removeHandler(capture);
+            frontendLog.setLevel(levelBefore);
             for (int fd : taken) {
                 Posix.close(fd);
             }
