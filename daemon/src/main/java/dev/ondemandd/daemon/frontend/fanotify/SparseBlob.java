@@ -86,6 +86,13 @@ public final class SparseBlob implements CacheTarget, AutoCloseable {
         this.inFlight = new UnitFill[units];
     }
 
+    /**
+     * Test seam for the crash this class must survive: a daemon killed between a failed write and the punch that
+     * undoes it never punches. {@code FailedWriteCrashTest} sets it to leave exactly that state on a real full
+     * filesystem. Never set outside tests.
+     */
+    static volatile boolean crashBeforePunchForTest;
+
     /** What an operator can do when the cache directory is full. */
     static final String SPACE_REMEDY = "free space on its filesystem, or set cache.quota below the space there so"
             + " blobs no mounted image uses are evicted";
@@ -334,7 +341,9 @@ public final class SparseBlob implements CacheTarget, AutoCloseable {
         try {
             Posix.pwriteFully(fd, src, offset);
         } catch (ErrnoException e) {
-            discard(fd, offset, length);
+            if (!crashBeforePunchForTest) {
+                discard(fd, offset, length);
+            }
             throw space.refused(e, path.getFileName().toString());
         }
         space.wrote();
