@@ -16,10 +16,13 @@
 #             tells the next daemon where its bytes are) and the small one from a configured source, starts the
 #             readers and sends SIGTERM mid-read: the daemon hands over (answers nothing it has not fetched, exits
 #             0), the next one takes the runtime mount back, writes restore, and every reader finishes right.
+#  supervise  The hand-over rounds (at most 2) under `ondemandd supervise` instead of the holder: the supervisor
+#             restarts a worker that exits 0 leaving its fds; SIGTERM to supervise itself is a full stop.
 #
 # Output as cachefiles-e2e.sh: one `@@CHECK <name> PASS|FAIL <seconds> <detail>` per round and per summary,
 # the logs as @@LOG-BEGIN/@@LOG-END blocks (gzip + base64). Knobs (environment): VMTEST_FAILOVER_ROUNDS (20),
-# VMTEST_HANDOVER_ROUNDS (the failover rounds, at most 5), VMTEST_FAILOVER_PARTS ("failover noholder handover"),
+# VMTEST_HANDOVER_ROUNDS (the failover rounds, at most 5), VMTEST_FAILOVER_PARTS ("failover noholder handover
+# supervise"),
 # VMTEST_FAILOVER_DELAY (seconds per HTTP GET, 1), VMTEST_JAVA_OPTS.
 set -u
 JAR="$(realpath "$1")"; IMAGES="$(realpath "$2")"; HOLDER="$(realpath "$3")"
@@ -27,7 +30,7 @@ JAVA="${JAVA_HOME:?JAVA_HOME must point at a JDK 21+}/bin/java"
 HERE="$(dirname "$(realpath "$0")")"
 ROUNDS="${VMTEST_FAILOVER_ROUNDS:-20}"
 HO_ROUNDS="${VMTEST_HANDOVER_ROUNDS:-$(( ROUNDS < 5 ? ROUNDS : 5 ))}"
-PARTS=" ${VMTEST_FAILOVER_PARTS:-failover noholder handover} "
+PARTS=" ${VMTEST_FAILOVER_PARTS:-failover noholder handover supervise} "
 part() { case "$PARTS" in *" $1 "*) return 0 ;; esac; return 1; }
 DELAY="${VMTEST_FAILOVER_DELAY:-1}"
 PORT=8766
@@ -387,6 +390,9 @@ await_control() {   # the daemon's control socket answers (it comes up right bef
     done
     echo "control socket $SOCK answers"
 }
+# how the rounds see the process that keeps the fds (redefined for supervise below)
+worker_pid() { cat "$PIDFILE"; }
+exited_clean() { grep -q "pid $1 exited with status 0" "$HLOG"; }
 exited_at() {   # exited_at PID — unix time of the holder's "pid PID exited" line
     awk -v p="$1" '$3 == "pid" && $4 == p && $5 == "exited" { print $2; exit }' "$HLOG"
 }
@@ -396,7 +402,7 @@ handover_round() {
     mount_runtime_pair "$name" || return 1
     start_readers "$name"
     sleep "$(kill_delay)"
-    local old; old=$(cat "$PIDFILE")
+    local old; old=$(worker_pid)
     local lines_before; lines_before=$(wc -l <"$DLOG")
     local tk=$EPOCHREALTIME
     kill -TERM "$old"
@@ -411,7 +417,7 @@ handover_round() {
     tail -n +"$((lines_before + 1))" "$DLOG" >"$W/round.log"
     local stopline; stopline=$(grep -m1 'stop mode: ' "$W/round.log")
     case "$stopline" in *'stop mode: hand-over'*) ;; *) echo "the daemon did not hand over: ${stopline:-no stop line}"; return 1 ;; esac
-    grep -q "pid $old exited with status 0" "$HLOG" || { echo "daemon $old did not exit 0: $(grep "pid $old " "$HLOG" | tail -1)"; return 1; }
+    exited_clean "$old" || { echo "daemon $old did not exit 0: $(grep "pid $old " "$HLOG" | tail -1)"; return 1; }
     grep -q 'wrote restore' "$W/round.log" || { echo "the new daemon did not write restore"; return 1; }
     grep -q 'runtime mounts: 1 listed .* 1 still mounted and taken back' "$W/round.log" \
         || { echo "the new daemon did not take the runtime mount back: $(grep 'runtime mount' "$W/round.log" | head -2)"; return 1; }
@@ -449,6 +455,66 @@ if part handover; then
     echo "handover part: $(since "$TH") s"
 fi
 
+# --- supervise: the same rounds with `ondemandd supervise` holding the device fd --------------------------
+# supervise logs through the daemon's logger (ISO times); the worker's output goes to the same file.
+SW=$W/supervise; SLOG=$SW/supervise.log
+HLOG=$SLOG; DLOG=$SLOG
+mkdir -p "$SW/run"; : >"$SLOG"
+iso_time() { date -d "$1" +%s.%N; }
+worker_pid() { sed -n 's/.*supervise: worker pid \([0-9]*\) is ready.*/\1/p' "$SLOG" | tail -1; }
+exited_clean() { grep -q "supervise: worker pid $1 exited 0 .*(a hand-over)" "$SLOG"; }
+exited_at() { iso_time "$(grep -m1 "supervise: worker pid $1 exited" "$SLOG" | cut -d' ' -f1)"; }
+await_successor() {   # await_successor OLD-PID — sets new and ready: the supervisor's next worker is ready
+    new=""; ready=""
+    local end=$(( SECONDS + READER_TIMEOUT ))
+    while [ $SECONDS -lt $end ]; do
+        new=$(worker_pid)
+        if [ -n "$new" ] && [ "$new" != "$1" ]; then
+            ready=$(iso_time "$(grep -m1 "supervise: worker pid $new is ready" "$SLOG" | cut -d' ' -f1)"); return 0
+        fi
+        alive "$SUP_PID" || { echo "supervise exited"; tail -5 "$SLOG"; return 1; }
+        sleep 0.1
+    done
+    echo "no new worker was ready within $READER_TIMEOUT s of the signal"; tail -5 "$SLOG"; return 1
+}
+start_supervise() {
+    local t=$(date +%s.%N)
+    # shellcheck disable=SC2086
+    "$JAVA" $JAVA_OPTS -jar "$JAR" supervise --restart-delay 100ms --runtime-dir "$SW/run" \
+        -- run --config "$HW/config.json" >>"$SLOG" 2>&1 &
+    SUP_PID=$!
+    local end=$(( SECONDS + 300 ))
+    until [ -n "$(worker_pid)" ] && grep -q "holding 1 fd(s) named cachefiles" "$SLOG"; do
+        [ $SECONDS -lt $end ] || { echo "no worker ready under supervise within 300 s"; tail -5 "$SLOG"; return 1; }
+        alive "$SUP_PID" || { echo "supervise exited"; tail -5 "$SLOG"; return 1; }
+        sleep 0.1
+    done
+    echo "worker $(worker_pid) ready under supervise $SUP_PID after $(since "$t") s; it holds the device fd"
+}
+stop_supervise() {   # SIGTERM to supervise: its worker stops in full (the holder goes too), the cache unbinds
+    kill -TERM "$SUP_PID"
+    local end=$(( SECONDS + 180 ))
+    while alive "$SUP_PID" && [ $SECONDS -lt $end ]; do sleep 0.2; done
+    alive "$SUP_PID" && { echo "supervise still runs 180 s after SIGTERM"; return 1; }
+    wait "$SUP_PID"; local rc=$?
+    [ $rc -eq 0 ] || { echo "supervise exited with status $rc"; tail -5 "$SLOG"; return 1; }
+    grep -q 'stop mode: full (the fd holder is stopping too)' "$SLOG" \
+        || { echo "the worker did not stop in full: $(grep 'stop mode' "$SLOG" | tail -1)"; return 1; }
+    wait_unbound || return 1
+    echo "supervise and its worker stopped (status 0, a full stop), the cache unbound"
+}
+TS=$(date +%s.%N)
+if part supervise; then
+    HO_ROUNDS=$(( HO_ROUNDS < 2 ? HO_ROUNDS : 2 ))
+    HO_PASSED=0; HO_BLOCKED=0; HO_LEFT=0; HO_BYTES=0; HO_RESTART_SUM=0; HO_RESTART_MAX=0; HO_STOP_MAX=0
+    if check supervise-starts start_supervise && check supervise-control await_control; then
+        for r in $(seq "$HO_ROUNDS"); do check "supervise-round-$(printf %02d "$r")" handover_round "$((r + 10))" || break; done
+        check supervise-stops stop_supervise
+    fi
+    check supervise-rounds handover_rounds
+    echo "supervise part: $(since "$TS") s"
+fi
+
 kill -USR1 "$SERVER" 2>/dev/null; sleep 0.2; kill "$SERVER" 2>/dev/null
 dump() {   # dump NAME FILE — a log out through the console, gzip+base64
     [ -f "$2" ] || return 0
@@ -458,6 +524,7 @@ dump holder "$W/holder.log"
 dump daemon-holder "$W/daemon-holder.log"
 dump handover-holder "$HW/holder.log"
 dump daemon-handover "$HW/daemon.log"
+dump supervise "$SLOG"
 dump daemon-noholder "$NLOG"
 dump daemon-warmup "$W/daemon-warmup.log"
 dump slow-server "$W/slow-server.log"

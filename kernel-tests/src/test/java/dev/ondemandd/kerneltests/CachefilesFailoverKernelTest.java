@@ -27,6 +27,8 @@ import org.junit.jupiter.api.Test;
  * on an image mounted at runtime over the control socket: the daemon leaves what it has not fetched to the kernel
  * and exits 0; the next one takes the runtime mount back from its state file, writes {@code restore}, and every
  * reader finishes with the right bytes, none with an error.</li>
+ * <li><b>supervise</b>: the same rounds (at most 2) under {@code ondemandd supervise} holding the device fd; a
+ * SIGTERM to the supervisor itself is a full stop that unbinds the cache.</li>
  * </ul>
  * Each round is one check; the summaries carry the figures (rounds, bytes verified, restart and error latencies).
  * Skipped only where a VM cannot be had, as {@link CachefilesKernelTest}.
@@ -38,6 +40,8 @@ class CachefilesFailoverKernelTest {
     static final int ROUNDS = Integer.parseInt(System.getenv().getOrDefault("ONDEMANDD_FAILOVER_ROUNDS", "20"));
     /** The guest script's hand-over rounds: as many as the others, at most 5 (a plain stop is one code path). */
     static final int HANDOVER_ROUNDS = Math.min(ROUNDS, 5);
+    /** The guest script's rounds under supervise: at most 2. */
+    static final int SUPERVISE_ROUNDS = Math.min(HANDOVER_ROUNDS, 2);
     /** 42 daemon starts under TCG on 2 shared cores: minutes when the machine is idle, far more under load. */
     private static final Duration VM_TIMEOUT = Duration.ofMinutes(55);
 
@@ -75,7 +79,12 @@ class CachefilesFailoverKernelTest {
     }
 
     private static List<String> rounds(String part) {
-        return IntStream.rangeClosed(1, part.equals("handover") ? HANDOVER_ROUNDS : ROUNDS).mapToObj(r -> "%s-round-%02d".formatted(part, r)).toList();
+        int rounds = switch (part) {
+            case "handover" -> HANDOVER_ROUNDS;
+            case "supervise" -> SUPERVISE_ROUNDS;
+            default -> ROUNDS;
+        };
+        return IntStream.rangeClosed(1, rounds).mapToObj(r -> "%s-round-%02d".formatted(part, r)).toList();
     }
 
     @Test
@@ -114,6 +123,15 @@ class CachefilesFailoverKernelTest {
         assertThat(report.check("handover-rounds").orElseThrow().detail())
                 .as("the daemons left READs to their successors").startsWith(HANDOVER_ROUNDS + " rounds")
                 .doesNotContain(" 0 READs left");
+    }
+
+    @Test
+    void underSuperviseASigtermToTheWorkerHandsOverAndOneToTheSupervisorStopsInFull() {
+        assertPassed("supervise-starts");
+        assertPassed("supervise-control");
+        rounds("supervise").forEach(CachefilesFailoverKernelTest::assertPassed);
+        assertPassed("supervise-rounds");
+        assertPassed("supervise-stops");
     }
 
     @Test
