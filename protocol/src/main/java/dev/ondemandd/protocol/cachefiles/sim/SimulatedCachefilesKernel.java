@@ -40,6 +40,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.Condition;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Predicate;
 
@@ -87,7 +88,7 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
     private String tag;
     private Path cacheDir;
     private boolean bound;
-    private boolean closed;
+    private volatile boolean closed;
     /** brun/bcull/bstop and frun/fcull/fstop in percent; the kernel's defaults (cachefiles_daemon_open). */
     private final int[] blockLimits = {7, 5, 1};
     private final int[] fileLimits = {7, 5, 1};
@@ -111,10 +112,11 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
     private long readsSent;
     private long closesSent;
     private long messagesRead;
-    private long cacheHits;
-    private long readsOk;
-    private long readsEio;
-    private long readsHung;
+    // Counted by readers without the lock (LongAdder: many readers at once).
+    private final LongAdder cacheHits = new LongAdder();
+    private final LongAdder readsOk = new LongAdder();
+    private final LongAdder readsEio = new LongAdder();
+    private final LongAdder readsHung = new LongAdder();
     private long fdsHandedOut;
     private long misalignedWrites;
     private long unalignedDirectIo;
@@ -686,7 +688,7 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
         private final int fd;
         private final SimObject object;
         private final int objectId;
-        private boolean fdClosed;
+        private volatile boolean fdClosed;
 
         AnonFd(int fd, SimObject object, int objectId) {
             this.fd = fd;
@@ -701,32 +703,30 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
 
         @Override
         public void write(ByteBuffer src, long offset) throws IOException {
-            lock.lock();
-            try {
-                if (fdClosed) {
-                    throw new ErrnoException("pwrite", "closed anonymous fd " + fd, Errno.EBADF);
-                }
-                if (object.state == SimObject.State.WITHDRAWN) {
-                    throw new ErrnoException("pwrite", "anonymous fd " + fd + " of a withdrawn object", Errno.ENOBUFS);
-                }
-                if (!PageAlignedBuffers.isAligned(offset)) {
-                    misalignedWrites++;
-                    throw new ErrnoException("pwrite", "anonymous fd " + fd + " at unaligned offset " + offset,
-                            Errno.ENOBUFS);
-                }
-                // Then the backing filesystem's direct I/O (ext4/xfs, iomap_dio_bio_iter) checks length and memory.
-                if ((src.remaining() & (backingBlockSize - 1)) != 0
-                        || !PageAlignedBuffers.isAligned(src, backingBlockSize)) {
-                    unalignedDirectIo++;
-                    throw new ErrnoException("pwrite", "anonymous fd " + fd + ": direct I/O of " + src.remaining()
-                            + " bytes needs a length and buffer aligned to " + backingBlockSize, Errno.EINVAL);
-                }
-                // The page holding the end may be written whole (direct I/O writes pages); beyond it is a bug.
-                if (object.size >= 0 && offset + src.remaining() > PageAlignedBuffers.roundUp(object.size)) {
-                    writesPastObjectSize++;
-                }
-            } finally {
-                lock.unlock();
+            // Checked without the kernel's lock, as the kernel's write path takes none of the daemon's: the state
+            // read here is volatile, and only a refused or suspicious write takes the lock to be counted.
+            if (fdClosed) {
+                throw new ErrnoException("pwrite", "closed anonymous fd " + fd, Errno.EBADF);
+            }
+            if (object.state == SimObject.State.WITHDRAWN) {
+                throw new ErrnoException("pwrite", "anonymous fd " + fd + " of a withdrawn object", Errno.ENOBUFS);
+            }
+            if (!PageAlignedBuffers.isAligned(offset)) {
+                count(() -> misalignedWrites++);
+                throw new ErrnoException("pwrite", "anonymous fd " + fd + " at unaligned offset " + offset,
+                        Errno.ENOBUFS);
+            }
+            // Then the backing filesystem's direct I/O (ext4/xfs, iomap_dio_bio_iter) checks length and memory.
+            if ((src.remaining() & (backingBlockSize - 1)) != 0
+                    || !PageAlignedBuffers.isAligned(src, backingBlockSize)) {
+                count(() -> unalignedDirectIo++);
+                throw new ErrnoException("pwrite", "anonymous fd " + fd + ": direct I/O of " + src.remaining()
+                        + " bytes needs a length and buffer aligned to " + backingBlockSize, Errno.EINVAL);
+            }
+            // The page holding the end may be written whole (direct I/O writes pages); beyond it is a bug.
+            long size = object.size;
+            if (size >= 0 && offset + src.remaining() > PageAlignedBuffers.roundUp(size)) {
+                count(() -> writesPastObjectSize++);
             }
             Posix.pwriteFully(fd, src, offset);
         }
@@ -849,52 +849,47 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
         if (offset < 0 || length < 0 || length > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("range " + offset + "+" + length);
         }
-        Req req = null;
-        CacheFile file = null;
-        int len;
+        // A filled range is served without the kernel's lock, as cachefiles_prepare_read() takes no global one:
+        // the object's state and size are volatile, and its file is set before its size.
+        if (object.state == SimObject.State.WITHDRAWN) {
+            throw new IllegalStateException(object + " was closed by the filesystem");
+        }
+        long size = object.size;
+        if (size < 0) {
+            throw new IllegalStateException(object + " was never opened");
+        }
+        int len = (int) Math.max(0, Math.min(length, size - offset));
+        CacheFile file = object.file;
+        if (!closed && file.filled(offset, len)) {
+            cacheHits.increment();
+            return new ReadResult.Data(file.read(offset, len), true);
+        }
+        Req req;
         lock.lock();
         try {
             if (object.state == SimObject.State.WITHDRAWN) {
                 throw new IllegalStateException(object + " was closed by the filesystem");
             }
-            if (object.size < 0) {
-                throw new IllegalStateException(object + " was never opened");
-            }
-            len = (int) Math.max(0, Math.min(length, object.size - offset));
             if (closed) {
-                readsEio++;
+                readsEio.increment();
                 return new ReadResult.Failed(Errno.EIO);
             }
-            if (object.file.filled(offset, len)) {
-                cacheHits++;
-                file = object.file;
-            } else {
-                req = enqueue(new Req(OP_READ, object, offset, len, 0, null));
-                readsSent++;
-            }
+            req = enqueue(new Req(OP_READ, object, offset, len, 0, null));
+            readsSent++;
         } finally {
             lock.unlock();
-        }
-        // The data is read outside the lock, as the page cache serves readers in parallel; filled ranges stay so.
-        if (file != null) {
-            return new ReadResult.Data(file.read(offset, len), true);
         }
         Integer result = await(req, timeout);
-        lock.lock();
-        try {
-            if (result == null) {
-                readsHung++;
-                return new ReadResult.Hung(timeout);
-            }
-            if (result != 0 || closed || !object.file.filled(offset, len)) {
-                readsEio++;
-                return new ReadResult.Failed(result != 0 ? -result : Errno.EIO);
-            }
-            readsOk++;
-            file = object.file;
-        } finally {
-            lock.unlock();
+        if (result == null) {
+            readsHung.increment();
+            return new ReadResult.Hung(timeout);
         }
+        // Checked again once completed, as the kernel does: a READ completed over a hole fails the reader.
+        if (result != 0 || closed || !file.filled(offset, len)) {
+            readsEio.increment();
+            return new ReadResult.Failed(result != 0 ? -result : Errno.EIO);
+        }
+        readsOk.increment();
         return new ReadResult.Data(file.read(offset, len), false);
     }
 
@@ -1023,6 +1018,16 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
         return req;
     }
 
+    /** Bumps a counter under the lock. */
+    private void count(Runnable increment) {
+        lock.lock();
+        try {
+            increment.run();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Takes the requests {@code drop} says to out of the outstanding (and the new) ones. Under the lock. */
     private boolean removeReqsIf(Predicate<Req> drop) {
         boolean any = false;
@@ -1066,7 +1071,8 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
     public SimStats stats() {
         lock.lock();
         try {
-            return new SimStats(opensSent, readsSent, closesSent, messagesRead, cacheHits, readsOk, readsEio, readsHung,
+            return new SimStats(opensSent, readsSent, closesSent, messagesRead, cacheHits.sum(), readsOk.sum(),
+                    readsEio.sum(), readsHung.sum(),
                     fdsHandedOut, anonFds.size(), misalignedWrites, unalignedDirectIo, writesPastObjectSize, emsgsize,
                     reopens, reqs.size());
         } finally {
