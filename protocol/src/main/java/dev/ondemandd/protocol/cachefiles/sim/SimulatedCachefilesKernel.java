@@ -356,22 +356,12 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
 
     /** Files {@code cull} deleted. */
     public long culled() {
-        lock.lock();
-        try {
-            return culled;
-        } finally {
-            lock.unlock();
-        }
+        return locked(() -> culled);
     }
 
     /** The culling limits set, in percent: block run, cull, stop. */
     public int[] blockLimits() {
-        lock.lock();
-        try {
-            return blockLimits.clone();
-        } finally {
-            lock.unlock();
-        }
+        return locked(() -> blockLimits.clone());
     }
 
     private int bind(String args) throws IOException {
@@ -633,37 +623,29 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
 
     @Override
     public ObjectFd adopt(int fd) throws IOException {
-        lock.lock();
-        try {
-            AnonFd anon = anonFds.get(fd);
-            if (anon == null) {
-                throw new ErrnoException("adopt", "fd " + fd + " is no anonymous fd of the " + DEVICE, Errno.EBADF);
-            }
-            return anon;
-        } finally {
-            lock.unlock();
+        AnonFd anon = locked(() -> anonFds.get(fd));
+        if (anon == null) {
+            throw new ErrnoException("adopt", "fd " + fd + " is no anonymous fd of the " + DEVICE, Errno.EBADF);
         }
+        return anon;
     }
 
     /** Closes the device: every outstanding request fails with EIO (cachefiles_flush_reqs). Idempotent. */
     @Override
     public void close() throws IOException {
-        lock.lock();
-        try {
-            if (closed) {
-                return;
+        locked(() -> {
+            if (!closed) {
+                closed = true;
+                for (Req r : reqs.values()) {
+                    r.done.complete(-Errno.EIO);
+                }
+                reqs.clear();
+                fresh.clear();
+                usedIds.clear();
+                changed.signalAll();
             }
-            closed = true;
-            for (Req r : reqs.values()) {
-                r.done.complete(-Errno.EIO);
-            }
-            reqs.clear();
-            fresh.clear();
-            usedIds.clear();
-            changed.signalAll();
-        } finally {
-            lock.unlock();
-        }
+            return null;
+        });
     }
 
     /**
@@ -672,15 +654,13 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
      */
     public void shutdown() throws IOException {
         close();
-        lock.lock();
-        try {
+        locked(() -> {
             for (CacheFile f : files.values()) {
                 f.close();
             }
             files.clear();
-        } finally {
-            lock.unlock();
-        }
+            return null;
+        });
     }
 
     /** The anonymous fd of one OPEN (cachefiles_ondemand_fd_fops). */
@@ -712,23 +692,25 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
                 throw new ErrnoException("pwrite", "anonymous fd " + fd + " of a withdrawn object", Errno.ENOBUFS);
             }
             if (!PageAlignedBuffers.isAligned(offset)) {
-                count(() -> misalignedWrites++);
+                locked(() -> misalignedWrites++);
                 throw new ErrnoException("pwrite", "anonymous fd " + fd + " at unaligned offset " + offset,
                         Errno.ENOBUFS);
             }
             // Then the backing filesystem's direct I/O (ext4/xfs, iomap_dio_bio_iter) checks length and memory.
             if ((src.remaining() & (backingBlockSize - 1)) != 0
                     || !PageAlignedBuffers.isAligned(src, backingBlockSize)) {
-                count(() -> unalignedDirectIo++);
+                locked(() -> unalignedDirectIo++);
                 throw new ErrnoException("pwrite", "anonymous fd " + fd + ": direct I/O of " + src.remaining()
                         + " bytes needs a length and buffer aligned to " + backingBlockSize, Errno.EINVAL);
             }
             // The page holding the end may be written whole (direct I/O writes pages); beyond it is a bug.
             long size = object.size;
             if (size >= 0 && offset + src.remaining() > PageAlignedBuffers.roundUp(size)) {
-                count(() -> writesPastObjectSize++);
+                locked(() -> writesPastObjectSize++);
             }
+            int length = src.remaining();
             Posix.pwriteFully(fd, src, offset);
+            object.file.written(offset, length);
         }
 
         @Override
@@ -754,10 +736,9 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
         /** cachefiles_ondemand_fd_release(): the object is closed and its unread CLOSE requests dropped. */
         @Override
         public void close() throws IOException {
-            lock.lock();
-            try {
+            boolean wasOpen = locked(() -> {
                 if (fdClosed) {
-                    return;
+                    return false;
                 }
                 fdClosed = true;
                 anonFds.remove(fd);
@@ -776,10 +757,11 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
                     flushRequestsOf(object); // the withdrawal's CLOSE returned: clean_object goes on
                 }
                 changed.signalAll();
-            } finally {
-                lock.unlock();
+                return true;
+            });
+            if (wasOpen) {
+                Posix.close(fd);
             }
-            Posix.close(fd);
         }
     }
 
@@ -962,12 +944,7 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
     /** The anonymous fds of this device open in the process (the daemon's, whether it knows them or not). */
     @Override
     public List<Integer> anonymousFds() {
-        lock.lock();
-        try {
-            return List.copyOf(anonFds.keySet());
-        } finally {
-            lock.unlock();
-        }
+        return locked(() -> List.copyOf(anonFds.keySet()));
     }
 
     /** Queues raw bytes read() hands out verbatim (malformed messages); they expect no answer. @return the slot */
@@ -976,15 +953,12 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
     }
 
     private int injectReq(Req req) {
-        lock.lock();
-        try {
+        return locked(() -> {
             if (closed) {
                 throw new IllegalStateException("the " + DEVICE + " is closed");
             }
             return enqueue(req).msgId;
-        } finally {
-            lock.unlock();
-        }
+        });
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -1018,11 +992,17 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
         return req;
     }
 
-    /** Bumps a counter under the lock. */
-    private void count(Runnable increment) {
+    /** Work done under the kernel's lock. */
+    @FunctionalInterface
+    private interface Locked<T, E extends Exception> {
+        T run() throws E;
+    }
+
+    /** Runs {@code body} under the kernel's lock; what it returns is returned. */
+    private <T, E extends Exception> T locked(Locked<T, E> body) throws E {
         lock.lock();
         try {
-            increment.run();
+            return body.run();
         } finally {
             lock.unlock();
         }
@@ -1069,34 +1049,19 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
 
     /** The counters so far. */
     public SimStats stats() {
-        lock.lock();
-        try {
-            return new SimStats(opensSent, readsSent, closesSent, messagesRead, cacheHits.sum(), readsOk.sum(),
+        return locked(() -> new SimStats(opensSent, readsSent, closesSent, messagesRead, cacheHits.sum(), readsOk.sum(),
                     readsEio.sum(), readsHung.sum(),
                     fdsHandedOut, anonFds.size(), misalignedWrites, unalignedDirectIo, writesPastObjectSize, emsgsize,
-                    reopens, reqs.size());
-        } finally {
-            lock.unlock();
-        }
+                    reopens, reqs.size()));
     }
 
     /** The tag the daemon set (CacheFiles by default once bound); null before. */
     public String tag() {
-        lock.lock();
-        try {
-            return tag;
-        } finally {
-            lock.unlock();
-        }
+        return locked(() -> tag);
     }
 
     /** Where the cache files live (under the {@code dir} the daemon gave); null before the bind. */
     public Path cacheDirectory() {
-        lock.lock();
-        try {
-            return bound ? cacheDir : null;
-        } finally {
-            lock.unlock();
-        }
+        return locked(() -> bound ? cacheDir : null);
     }
 }
