@@ -182,12 +182,13 @@ source_hangs_mid_read() {
     [ $rc -eq 124 ] && { echo "reader hung (120 s) on a hanging source"; return 1; }
     [ $rc -eq 0 ] && { echo "reader got data from a source that never answered"; return 1; }
     grep -q "Input/output error" "$W/stall.err" || { echo "reader failed, but not with EIO: $(cat "$W/stall.err")"; return 1; }
-    # Each READ is answered EIO at the deadline. The kernel asks twice before failing the reader (the
-    # readahead, then the page itself), so the reader waits up to two deadlines, and not less than one.
+    # Each READ is answered EIO at the deadline. The kernel may ask more than once before failing the reader
+    # (the readahead, then the page itself), so the reader waits one deadline per READ the daemon answered
+    # at its deadline, never less than one; the slack covers the guest's scheduling under TCG on a loaded host.
     local answered; answered=$(grep -c "stall-blob.*passed its deadline; answered EIO" "$W/daemon-all.log")
-    awk -v s="$s" -v d="$DEADLINE_S" 'BEGIN { exit !(s >= d - 1 && s <= 2 * d + 8) }' \
-        || { echo "EIO after $s s; with a $DEADLINE_S s deadline it must take one to two deadlines"; return 1; }
     [ "$answered" -ge 1 ] || { echo "the daemon logged no READ answered at its deadline"; return 1; }
+    awk -v s="$s" -v d="$DEADLINE_S" -v n="$answered" 'BEGIN { exit !(s >= d - 1 && s <= n * d + 15) }' \
+        || { echo "EIO after $s s; with a $DEADLINE_S s deadline and $answered READs answered at it, it must take one to $answered deadlines"; return 1; }
     echo "a source hanging mid-read: $answered READs answered EIO at the $DEADLINE_S s deadline; the reader got EIO after $s s"
 }
 check hanging-source-gives-eio-at-deadline source_hangs_mid_read

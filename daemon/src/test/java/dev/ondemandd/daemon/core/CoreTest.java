@@ -1,5 +1,7 @@
 package dev.ondemandd.daemon.core;
 
+import static dev.ondemandd.daemon.core.CoreFixtures.open;
+import static dev.ondemandd.daemon.core.CoreFixtures.random;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -9,7 +11,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -38,18 +39,6 @@ class CoreTest {
     @AfterEach
     void closeCores() {
         cores.forEach(Core::close);
-    }
-
-    private static byte[] random(int size, long seed) {
-        byte[] bytes = new byte[size];
-        new Random(seed).nextBytes(bytes);
-        return bytes;
-    }
-
-    private static ObjectHandle open(Core core, String cookie, FakeTarget target) throws Exception {
-        Replies.Open reply = new Replies.Open();
-        core.open(ObjectKey.of("erofs,img", cookie), target, reply);
-        return reply.await();
     }
 
     /** Submits a one-page READ for each of the first {@code count} pages. */

@@ -1,5 +1,7 @@
 package dev.ondemandd.daemon.core;
 
+import static dev.ondemandd.daemon.core.CoreFixtures.open;
+import static dev.ondemandd.daemon.core.CoreFixtures.random;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -7,7 +9,6 @@ import dev.ondemandd.fetchers.FetchException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -45,18 +46,6 @@ class FetchShapingTest {
     @AfterEach
     void closeCores() {
         cores.forEach(Core::close);
-    }
-
-    private static byte[] random(int size, long seed) {
-        byte[] bytes = new byte[size];
-        new Random(seed).nextBytes(bytes);
-        return bytes;
-    }
-
-    private static ObjectHandle open(Core core, String cookie, FakeTarget target) throws Exception {
-        Replies.Open reply = new Replies.Open();
-        core.open(ObjectKey.of("erofs,img", cookie), target, reply);
-        return reply.await();
     }
 
     private static Replies.Read read(ObjectHandle handle, long offset, long length) {

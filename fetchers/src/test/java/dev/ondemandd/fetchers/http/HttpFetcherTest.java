@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -205,14 +206,25 @@ class HttpFetcherTest {
 
     @Test
     void concurrencyPerSourceIsLimited() throws Exception {
-        server.latency(100);
         Blob blob = plain(OPTIONS.toBuilder().maxConcurrency(2).build()).open(server.uri("/blob"));
+        Semaphore permits = new Semaphore(0);
+        server.gate(permits);
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<byte[]>> reads = new ArrayList<>();
             for (int i = 0; i < 8; i++) {
                 int offset = i * 1000;
                 reads.add(pool.submit(() -> read(blob, offset, 1000, false)));
             }
+            // Eight readers, every request held at the server: two reach it, and while they are held no third
+            // does, however long we look (the wait only guards against a false pass, never causes a failure).
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (server.inFlight() < 2 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(server.inFlight()).isEqualTo(2);
+            Thread.sleep(300);
+            assertThat(server.inFlight()).isEqualTo(2);
+            permits.release(reads.size());
             for (int i = 0; i < reads.size(); i++) {
                 assertThat(reads.get(i).get()).isEqualTo(TestBytes.range(CONTENT, i * 1000L, 1000));
             }

@@ -62,6 +62,7 @@ public final class RangeServer implements AutoCloseable {
     private volatile boolean alwaysIgnoreRanges;
     private volatile boolean headAllowed = true;
     private volatile long latencyMillis;
+    private volatile java.util.concurrent.Semaphore gate;
     private volatile int retryAfterSeconds;
     private volatile java.nio.file.Path root;
 
@@ -132,6 +133,17 @@ public final class RangeServer implements AutoCloseable {
         return this;
     }
 
+    /** Holds every request from now on until {@code permits} hands it a permit (null: none held). */
+    public RangeServer gate(java.util.concurrent.Semaphore permits) {
+        gate = permits;
+        return this;
+    }
+
+    /** Requests being served right now. */
+    public int inFlight() {
+        return inFlight.get();
+    }
+
     public List<Seen> seen() {
         return new ArrayList<>(seen);
     }
@@ -156,6 +168,10 @@ public final class RangeServer implements AutoCloseable {
         String path = ex.getRequestURI().getPath();
         String range = ex.getRequestHeaders().getFirst("Range");
         seen.add(new Seen(ex.getRequestMethod(), path, range, ex.getRequestHeaders().getFirst("Authorization")));
+        java.util.concurrent.Semaphore held = gate;
+        if (held != null) {
+            held.acquire();
+        }
         if (latencyMillis > 0) {
             Thread.sleep(latencyMillis);
         }

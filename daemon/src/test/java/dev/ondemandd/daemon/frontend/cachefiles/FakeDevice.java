@@ -8,9 +8,11 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.BlockingDeque;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
@@ -20,7 +22,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class FakeDevice implements CachefilesDevice {
 
-    final BlockingQueue<byte[]> pending = new LinkedBlockingQueue<>();
+    final BlockingDeque<byte[]> pending = new LinkedBlockingDeque<>();
     final BlockingQueue<String> commands = new LinkedBlockingQueue<>();
     final Map<Integer, FakeFd> fds = new ConcurrentHashMap<>();
     /** Commands ("command restore") and reads that returned a message ("read"), in the order they happened. */
@@ -66,11 +68,9 @@ final class FakeDevice implements CachefilesDevice {
             if (head == null) {
                 return false;
             }
-            // Put it back in front: awaitRequest only looks.
-            List<byte[]> rest = new java.util.ArrayList<>();
-            pending.drainTo(rest);
-            pending.add(head);
-            pending.addAll(rest);
+            // Put it back in front (awaitRequest only looks); messages sent meanwhile went to the tail, so the
+            // order the test sent them in stays the order they are read in.
+            pending.addFirst(head);
             return true;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
