@@ -157,7 +157,8 @@ final class RunCommand implements Callable<Integer> {
             }
             try (LiveSources sources = live(cfg, ops, FanotifyDaemon.ownRules(resolved, cacheDir))) {
                 return FanotifyServing.serve(resolved, cacheDir, sources.fetchers(), sources.resolver(),
-                        orBadInput(cfg::coreSettings), FanotifySettings.shapedBy(orBadInput(cfg::coreSettings).fetch())
+                        orBadInput(cfg::coreSettings), FanotifySettings.shapedBy(orBadInput(cfg::coreSettings).fetch(),
+                                cfg.unitConfigured())
                                 .withCacheQuota(cache.quotaBytes()),
                         listener(ops, recorder), false,
                         (FanotifyDaemon daemon) -> {

@@ -47,6 +47,21 @@ class FanotifyEndToEndTest {
         TestImages.assertTreeMatches(mnt, sums);
     }
 
+    @Test
+    void eachBlobIsFilledInItsImagesChunkSizeUnlessAUnitIsConfigured() throws Exception {
+        TestImages.Image image = TestImages.get("large"); // mkfs.erofs --chunksize=65536
+        List<ImageSpec> specs = List.of(image.spec(mountpoint("large")));
+        try (Served served = new Served(specs, dir.resolve("cache"), CoreSettings.defaults())) {
+            assertThat(served.server.prepare(0, specs.get(0)).blobs()).singleElement()
+                    .satisfies(blob -> assertThat(blob.unitSize()).isEqualTo(65536));
+        }
+        try (Served served = new Served(specs, dir.resolve("cache2"), CoreSettings.defaults(),
+                FanotifySettings.defaults().withUnitSize(1 << 20))) {
+            assertThat(served.server.prepare(0, specs.get(0)).blobs()).singleElement()
+                    .satisfies(blob -> assertThat(blob.unitSize()).isEqualTo(1 << 20));
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"chunked", "layers", "large", "small-blob", "compressed"})
     void everyFileReadsBackAsInTheSourceTree(String name) throws Exception {

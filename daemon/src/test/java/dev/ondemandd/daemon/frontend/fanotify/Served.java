@@ -23,6 +23,10 @@ final class Served implements AutoCloseable {
     final FanotifyServer server;
 
     Served(List<ImageSpec> images, Path cache, CoreSettings settings) throws IOException {
+        this(images, cache, settings, FanotifySettings.defaults());
+    }
+
+    Served(List<ImageSpec> images, Path cache, CoreSettings settings, FanotifySettings fanotify) throws IOException {
         CoreListener counter = new CoreListener() {
             @Override
             public void onFetch(ObjectKey key, long offset, int length, int errno, long latencyNanos) {
@@ -34,7 +38,7 @@ final class Served implements AutoCloseable {
         List<SourceRule> rules = new ArrayList<>(FanotifyServer.sourceRules(images));
         rules.add(FanotifyServer.selfCheckRule(cache));
         core = new Core(settings, new SourceResolver(rules, fetchers), counter);
-        server = new FanotifyServer(core, fetchers, FanotifyGroup.open(), cache, FanotifySettings.defaults());
+        server = new FanotifyServer(core, fetchers, FanotifyGroup.open(), cache, fanotify);
     }
 
     /** Prepares and mounts every image. */
