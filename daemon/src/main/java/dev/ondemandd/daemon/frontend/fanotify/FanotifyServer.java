@@ -61,8 +61,11 @@ public final class FanotifyServer implements AutoCloseable {
     private static final String SELF_CHECK = "self-check";
     private static final Path EROFS_SYSFS = Path.of("/sys/fs/erofs");
     private static final Path BDI_SYSFS = Path.of("/sys/class/bdi");
-    /** Enough events for the event path to be compiled, few enough to take a fraction of a second. */
-    private static final long SELF_CHECK_SIZE = 8L << 20;
+    /**
+     * Two default units (two events, a fill-ahead), and little to write and compare: the check runs before READY,
+     * and 8 MiB of pattern written and compared by code not compiled yet was a sixth of the time to READY.
+     */
+    static final long SELF_CHECK_SIZE = 2L << 20;
     private static final int SELF_CHECK_READ = 4096;
 
     private final Core core;
