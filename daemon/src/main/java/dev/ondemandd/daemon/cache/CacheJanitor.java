@@ -32,6 +32,8 @@ import java.util.stream.Stream;
 public final class CacheJanitor implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(CacheJanitor.class.getName());
     /** The cache's subdirectories and the file names in them that the janitor manages. */
+    /** The suffix of a blob's fill record, kept next to it (the fanotify frontend's {@code FillRecord}). */
+    public static final String FILL_RECORD_SUFFIX = ".units";
     private static final List<String[]> MANAGED = List.of(new String[] {"blobs", ".blob"},
             new String[] {"meta", ".erofs"});
 
@@ -134,6 +136,8 @@ public final class CacheJanitor implements AutoCloseable {
         for (LruEviction.Entry e : LruEviction.choose(entries, quota)) {
             try {
                 Files.deleteIfExists(e.path());
+                // its fill record goes with it: a blob created anew starts with an empty one either way
+                Files.deleteIfExists(e.path().resolveSibling(e.path().getFileName() + FILL_RECORD_SUFFIX));
             } catch (IOException failed) {
                 LOG.log(Level.WARNING, "cache quota: cannot evict " + e.path() + ": " + failed.getMessage());
                 continue;

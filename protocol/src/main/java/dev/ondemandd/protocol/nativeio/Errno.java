@@ -19,6 +19,7 @@ public final class Errno {
     public static final int ENOTDIR = 20;
     public static final int EISDIR = 21;
     public static final int EINVAL = 22;
+    public static final int ENFILE = 23;
     public static final int EMFILE = 24;
     public static final int ENOTTY = 25;
     public static final int EFBIG = 27;
@@ -54,6 +55,7 @@ public final class Errno {
         name(ENOTDIR, "ENOTDIR");
         name(EISDIR, "EISDIR");
         name(EINVAL, "EINVAL");
+        name(ENFILE, "ENFILE");
         name(EMFILE, "EMFILE");
         name(ENOTTY, "ENOTTY");
         name(EFBIG, "EFBIG");

@@ -5,6 +5,8 @@ import dev.ondemandd.protocol.fanotify.FanotifyEvent;
 import dev.ondemandd.protocol.fanotify.FanotifyEventDecoder;
 import dev.ondemandd.protocol.fanotify.FanotifyRange;
 import dev.ondemandd.protocol.fanotify.MalformedEventException;
+import dev.ondemandd.protocol.nativeio.Errno;
+import dev.ondemandd.protocol.nativeio.ErrnoException;
 import dev.ondemandd.protocol.nativeio.FanotifyGroup;
 import dev.ondemandd.protocol.nativeio.FileId;
 import dev.ondemandd.protocol.nativeio.Posix;
@@ -61,6 +63,14 @@ public final class FanotifyFrontend implements AutoCloseable {
     private final LongAdder malformed = new LongAdder();
     private final LongAdder unitFills = new LongAdder();
     private final LongAdder bytesRequested = new LongAdder();
+    private final LongAdder eventFdsRefused = new LongAdder();
+    /** Whether the last read() failed for want of an fd (event loop only): one log line per episode. */
+    private boolean outOfFds;
+    /** When the last such line was logged (event loop only): at most one a minute while fds come and go. */
+    private long outOfFdsLoggedAt;
+    /** Whether the episode's ERROR line was logged and no INFO line answered it yet (event loop only). */
+    private boolean outOfFdsReported;
+    private static final long OUT_OF_FDS_REPEAT_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(1);
 
     /**
      * @param fillAhead the most units past a sequentially read one filled before they are asked for (the window
@@ -139,9 +149,19 @@ public final class FanotifyFrontend implements AutoCloseable {
                 if (group.read(events) <= 0) {
                     continue;
                 }
+                outOfFds = false;
+                if (outOfFdsReported) {
+                    outOfFdsReported = false;
+                    LOG.log(Level.INFO, "fanotify events get fds again; " + eventFdsRefused.sum()
+                            + " events were refused for want of one so far");
+                }
                 events.flip();
                 FanotifyEventDecoder.decode(events, sink);
             } catch (IOException e) {
+                if (e instanceof ErrnoException en && (en.errno() == Errno.EMFILE || en.errno() == Errno.ENFILE)) {
+                    eventFdRefused(en);
+                    continue;
+                }
                 if (!running.get()) {
                     break;
                 }
@@ -151,6 +171,33 @@ public final class FanotifyFrontend implements AutoCloseable {
                 LOG.log(Level.ERROR, "fanotify event loop error; continuing", e);
             }
         }
+    }
+
+    /**
+     * read() could not install the fd of the next event (fanotify_read → copy_event_to_user → create_fd): the kernel
+     * has already answered that permission event FAN_DENY itself, so its reader got EPERM at once, and the event is
+     * gone. Nothing waits on the daemon; the next read() goes on with the events after it. One ERROR line per
+     * episode (at most one a minute: fds that come and go would flap), every refusal counted.
+     */
+    private void eventFdRefused(ErrnoException e) {
+        eventFdsRefused.increment();
+        if (outOfFds) {
+            return;
+        }
+        outOfFds = true;
+        long now = System.nanoTime();
+        if (outOfFdsLoggedAt == 0 || now - outOfFdsLoggedAt >= OUT_OF_FDS_REPEAT_NANOS) {
+            outOfFdsLoggedAt = now;
+            outOfFdsReported = true;
+            LOG.log(Level.ERROR, "fanotify: no fd for an event (" + Errno.name(e.errno()) + "): the kernel denied it"
+                    + " (FAN_DENY), so the read that raised it failed (EIO through EROFS); further ones are counted,"
+                    + " not logged. Raise LimitNOFILE (RLIMIT_NOFILE) or the system's fs.file-max");
+        }
+    }
+
+    /** Events the kernel denied because this process could not take their fd (EMFILE/ENFILE). */
+    public long eventFdsRefused() {
+        return eventFdsRefused.sum();
     }
 
     private static void sleepQuietly() {

@@ -282,6 +282,7 @@ public final class FanotifyServer implements AutoCloseable {
             }
             handle.close();
             Files.deleteIfExists(sparse);
+            Files.deleteIfExists(FillRecord.of(sparse));
             Files.deleteIfExists(src);
         }
         LOG.log(Level.INFO, "fanotify self-check passed in " + cacheDir + " (" + (frontend.stats().events() - events)
@@ -314,6 +315,11 @@ public final class FanotifyServer implements AutoCloseable {
             long i = pos + b.position();
             b.put((byte) (i * 31 + (i >>> 12)));
         }
+    }
+
+    /** Events the kernel denied because this process could not take their fd (EMFILE/ENFILE). */
+    public long eventFdsRefused() {
+        return frontend.eventFdsRefused();
     }
 
     public FanotifyStats stats() {

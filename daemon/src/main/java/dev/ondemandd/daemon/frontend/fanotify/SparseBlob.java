@@ -20,12 +20,16 @@ import java.util.List;
 /**
  * One data blob's sparse cache file: the object the fanotify frontend fills.
  *
- * <p>The file is cut into fill units. A unit is filled when every byte of it has been written; what is filled
- * is known from the file itself: every write covers whole pages (the core writes page-aligned ranges, and the
- * last page ends at the end of the file), so SEEK_DATA/SEEK_HOLE tell written pages from holes exactly, and a
- * restart rebuilds the filled map by scanning the file — nothing is fetched twice, and no second record can
- * disagree with the data. A unit being filled is in flight: later events on it wait for that fill instead of
- * fetching again.
+ * <p>The file is cut into fill units. A unit is filled when every byte of it has been written, and a restart
+ * trusts a unit only when both say so: its bit in the fill record ({@code <file>.units}, {@link FillRecord}), set
+ * after the unit's last write succeeded, and the file's own extents (SEEK_DATA/SEEK_HOLE: every page of it is
+ * data). The extents alone are not enough: a write that fails for want of space can leave blocks allocated that
+ * do not hold the blob's bytes (ext4, ENOSPC), and a crash before that range is punched out again would leave a
+ * unit that looks written whole. Any unit not trusted is fetched whole again, over whatever it holds. The record
+ * is written after the data through the page cache, so a killed daemon leaves it exact; after a power loss a bit
+ * may outlive its data, which is why the extents must agree (ext4's ordered mode never shows allocated blocks
+ * whose data was not written). A unit being filled is in flight: later events on it wait for that fill instead
+ * of fetching again.
  *
  * <p>Writes go through an fd that raises no events — one opened before the file was marked (kept by the fd holder
  * across restarts), else a dup of a fanotify event fd — whereas a write through an fd opened on a marked file
@@ -51,13 +55,8 @@ public final class SparseBlob implements CacheTarget, AutoCloseable {
     private final int seekFd;
     /** Guarded by this. */
     private final long[] filled;
-    /**
-     * Units that may hold some data but not all (found so by the startup scan; a failed fill is fetched whole): only
-     * these need a hole query before a fill. Every other unfilled unit is one hole — which spares the hot path
-     * lseek(SEEK_DATA), which waits for the inode lock a concurrent buffered write of another unit holds.
-     * Guarded by this.
-     */
-    private final long[] partial;
+    /** Which units were recorded whole, kept across restarts. Guarded by this. */
+    private final FillRecord record;
     /** Guarded by this. */
     private final UnitFill[] inFlight;
     /** Guarded by this. */
@@ -75,7 +74,7 @@ public final class SparseBlob implements CacheTarget, AutoCloseable {
     /** The cache directory's space (blob files live in {@code <cache>/blobs}). */
     private final CacheSpace space;
 
-    private SparseBlob(Path path, long size, int unitSize, FileId id, int seekFd) {
+    private SparseBlob(Path path, long size, int unitSize, FileId id, int seekFd, FillRecord record) {
         this.path = path;
         Path dir = path.toAbsolutePath().getParent();
         this.space = CacheSpace.of(dir.getParent() != null ? dir.getParent() : dir, SPACE_REMEDY);
@@ -85,9 +84,16 @@ public final class SparseBlob implements CacheTarget, AutoCloseable {
         this.id = id;
         this.seekFd = seekFd;
         this.filled = new long[(units + 63) >>> 6];
-        this.partial = new long[(units + 63) >>> 6];
+        this.record = record;
         this.inFlight = new UnitFill[units];
     }
+
+    /**
+     * Test seam for the crash this class must survive: a daemon killed between a failed write and the punch that
+     * undoes it never punches. {@code FailedWriteCrashTest} sets it to leave exactly that state on a real full
+     * filesystem. Never set outside tests.
+     */
+    static volatile boolean crashBeforePunchForTest;
 
     /** What an operator can do when the cache directory is full. */
     static final String SPACE_REMEDY = "free space on its filesystem, or set cache.quota below the space there so"
@@ -98,7 +104,7 @@ public final class SparseBlob implements CacheTarget, AutoCloseable {
 
     /**
      * Opens (creating it sparse if missing) the cache file of a blob of {@code size} bytes and learns which units
-     * earlier runs filled.
+     * earlier runs filled: those its fill record holds whole and the file holds as data.
      *
      * @throws IOException when the file exists with another size (it belongs to another blob: remove it)
      */
@@ -109,7 +115,10 @@ public final class SparseBlob implements CacheTarget, AutoCloseable {
         if (unitSize < CoreSettings.PAGE_SIZE || unitSize % CoreSettings.PAGE_SIZE != 0) {
             throw new IllegalArgumentException("fill unit must be a multiple of " + CoreSettings.PAGE_SIZE);
         }
+        Path recordPath = FillRecord.of(path);
         if (!Files.exists(path)) {
+            // the record first: a blob file never exists with a record of another blob's units
+            FillRecord.create(recordPath, size, unitSize);
             Path tmp = path.resolveSibling(path.getFileName() + ".new");
             try (RandomAccessFile raf = new RandomAccessFile(tmp.toFile(), "rw")) {
                 raf.setLength(size);
@@ -121,19 +130,25 @@ public final class SparseBlob implements CacheTarget, AutoCloseable {
             throw new IOException("cache file " + path + " is " + actual + " bytes but its blob is " + size
                     + " bytes; it belongs to another blob: remove it");
         }
-        int fd = Posix.open(path.toString(), Posix.O_RDONLY | Posix.O_CLOEXEC);
+        FillRecord record = FillRecord.open(recordPath, size, unitSize);
+        int fd = -1;
         try {
-            SparseBlob blob = new SparseBlob(path, size, unitSize, FileId.of(fd), fd);
+            fd = Posix.open(path.toString(), Posix.O_RDONLY | Posix.O_CLOEXEC);
+            SparseBlob blob = new SparseBlob(path, size, unitSize, FileId.of(fd), fd, record);
             blob.scan();
             return blob;
         } catch (IOException | RuntimeException e) {
-            Posix.close(fd);
+            if (fd >= 0) {
+                Posix.close(fd);
+            }
+            record.close();
             throw e;
         }
     }
 
-    /** Marks every unit the file holds whole as filled. */
+    /** Marks as filled every unit the record holds whole and the file holds as data; logs what it distrusts. */
     private synchronized void scan() throws IOException {
+        int dataNotRecorded = 0;
         long pos = 0;
         while (pos < size) {
             long data = Posix.seekData(seekFd, pos);
@@ -143,13 +158,19 @@ public final class SparseBlob implements CacheTarget, AutoCloseable {
             long hole = Posix.seekHole(seekFd, data);
             long end = hole < 0 ? size : Math.min(hole, size);
             for (int u = (int) (data / unitSize); u < units && unitStart(u) < end; u++) {
-                if (unitStart(u) >= data && unitEnd(u) <= end) {
+                if (unitStart(u) >= data && unitEnd(u) <= end && record.isWhole(u)) {
                     setFilled(u);
-                } else {
-                    setBit(partial, u);
+                } else if (!isFilledLocked(u)) {
+                    dataNotRecorded++;
                 }
             }
             pos = end;
+        }
+        int recordedNotData = record.wholeUnits() - filledUnits;
+        if (dataNotRecorded > 0 || recordedNotData > 0) {
+            LOG.log(Level.INFO, path + ": " + filledUnits + " of " + units + " units kept; " + dataNotRecorded
+                    + " hold data no fill recorded whole and " + recordedNotData + " were recorded but are not all"
+                    + " data (a run stopped inside them): those are fetched whole again");
         }
     }
 
@@ -200,10 +221,6 @@ public final class SparseBlob implements CacheTarget, AutoCloseable {
 
     private boolean isFilledLocked(int unit) {
         return (filled[unit >>> 6] & (1L << unit)) != 0;
-    }
-
-    private static void setBit(long[] bits, int unit) {
-        bits[unit >>> 6] |= 1L << unit;
     }
 
     private void setFilled(int unit) {
@@ -277,60 +294,19 @@ public final class SparseBlob implements CacheTarget, AutoCloseable {
     }
 
     /**
-     * Fetches the holes of a unit this caller {@link #claim claimed} (STARTED); the unit's waiters are called
-     * when every hole is written, or when one fails.
+     * Fetches a unit this caller {@link #claim claimed} (STARTED), whole: whatever an earlier run left in it is not
+     * trusted (see the class comment). The unit's waiters are called when it is written, or when that fails.
      *
      * @return the number of bytes requested from the core
      */
     long fill(int unit) {
         UnitFill fill;
-        boolean mayHoldData;
         synchronized (this) {
             fill = inFlight[unit];
-            mayHoldData = (partial[unit >>> 6] & (1L << unit)) != 0;
+            fill.pendingReads = 1;
         }
-        if (!mayHoldData) {
-            synchronized (this) {
-                fill.pendingReads = 1;
-            }
-            handle.read(unitStart(unit), unitEnd(unit) - unitStart(unit), fill);
-            return unitEnd(unit) - unitStart(unit);
-        }
-        List<long[]> holes = new ArrayList<>(1);
-        try {
-            long pos = unitStart(unit);
-            long end = unitEnd(unit);
-            while (pos < end) {
-                long data = Posix.seekData(seekFd, pos);
-                if (data < 0 || data >= end) {
-                    holes.add(new long[] {pos, end});
-                    break;
-                }
-                if (data > pos) {
-                    holes.add(new long[] {pos, data});
-                }
-                long hole = Posix.seekHole(seekFd, data);
-                pos = hole < 0 ? end : hole;
-            }
-        } catch (IOException e) {
-            LOG.log(Level.WARNING, "hole query of " + path + " unit " + unit + " failed: " + e.getMessage());
-            finish(fill, 5);
-            return 0;
-        }
-        if (holes.isEmpty()) {
-            finish(fill, 0);
-            return 0;
-        }
-        long bytes = 0;
-        synchronized (this) {
-            fill.pendingReads = holes.size();
-        }
-        ObjectHandle h = handle;
-        for (long[] hole : holes) {
-            bytes += hole[1] - hole[0];
-            h.read(hole[0], hole[1] - hole[0], fill);
-        }
-        return bytes;
+        handle.read(unitStart(unit), unitEnd(unit) - unitStart(unit), fill);
+        return unitEnd(unit) - unitStart(unit);
     }
 
     private void finish(UnitFill fill, int errno) {
@@ -341,11 +317,7 @@ public final class SparseBlob implements CacheTarget, AutoCloseable {
             if (errno == 0) {
                 completed = filledUnits == units - 1 && !isFilledLocked(fill.unit);
                 setFilled(fill.unit);
-                partial[fill.unit >>> 6] &= ~(1L << fill.unit);
-            } else {
-                // Some of its writes may have landed, and a write that failed may have left allocated blocks that
-                // do not hold the blob's bytes: a hole query cannot tell those from data, so fetch it whole next time.
-                partial[fill.unit >>> 6] &= ~(1L << fill.unit);
+                record.markWhole(fill.unit); // after every write of the unit succeeded: see the class comment
             }
             waiters = fill.waiters;
         }
@@ -371,7 +343,9 @@ public final class SparseBlob implements CacheTarget, AutoCloseable {
         try {
             Posix.pwriteFully(fd, src, offset);
         } catch (ErrnoException e) {
-            discard(fd, offset, length);
+            if (!crashBeforePunchForTest) {
+                discard(fd, offset, length);
+            }
             throw space.refused(e, path.getFileName().toString());
         }
         space.wrote();
@@ -402,7 +376,11 @@ public final class SparseBlob implements CacheTarget, AutoCloseable {
                 Posix.close(fd);
             }
         } finally {
-            Posix.close(seekFd);
+            try {
+                Posix.close(seekFd);
+            } finally {
+                record.close();
+            }
         }
     }
 

@@ -50,7 +50,7 @@ class CacheFullEndToEndTest {
                 "needs mkfs.ext4 (e2fsprogs)");
     }
 
-    private static void run(String... command) throws IOException, InterruptedException {
+    static void run(String... command) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
         assertThat(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0).as(String.join(" ", command) + ": " + out)
@@ -58,7 +58,7 @@ class CacheFullEndToEndTest {
     }
 
     /** Reads every file with a bound: its sha256, or the read's error; a read that does not end fails the test. */
-    private static Map<String, String> readAll(Path mnt, Map<String, String> sums) throws Exception {
+    static Map<String, String> readAll(Path mnt, Map<String, String> sums) throws Exception {
         Map<String, String> got = new java.util.LinkedHashMap<>();
         for (String file : sums.keySet()) {
             CompletableFuture<String> read = CompletableFuture.supplyAsync(() -> {

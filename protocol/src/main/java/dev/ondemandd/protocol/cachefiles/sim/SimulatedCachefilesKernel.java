@@ -903,9 +903,22 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
     // ---------------------------------------------------------------------------------------------------------
     // Fault hooks
 
-    /** Queues a READ nobody waits for (e.g. a duplicate of one in flight). @return its msg_id */
+    /**
+     * Queues a READ nobody waits for (e.g. a duplicate of one in flight), unless its object was withdrawn: the
+     * kernel queues no request for an object being dropped (cachefiles_ondemand_send_req, Linux 6.10+; -EIO),
+     * and one queued before its CLOSE was read is failed by clean_object, so no READ of it reaches the daemon after
+     * its CLOSE. @return its msg_id, or -1 when nothing was queued
+     */
     public int injectRead(SimObject object, long offset, long length) {
-        return injectReq(new Req(OP_READ, object, offset, length, 0, null));
+        lock.lock();
+        try {
+            if (object.state == SimObject.State.WITHDRAWN) {
+                return -1;
+            }
+            return injectReq(new Req(OP_READ, object, offset, length, 0, null));
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**

@@ -404,6 +404,18 @@ class SimulatedCachefilesKernelTest {
         }
 
         @Test
+        void noReadOfAnObjectReachesTheDaemonAfterItsClose() throws Exception {
+            bind();
+            Opened o = open(IMAGE, PAGE);
+            kernel.close(o.object());
+            assertThat(next()).isInstanceOf(CloseMessage.class);
+            assertThat(kernel.injectRead(o.object(), 0, PAGE)).as("not queued for a dropped object").isEqualTo(-1);
+            assertThat(readNothing()).isZero();
+            assertThat(kernel.stats().outstanding()).isZero();
+            o.fd().close();
+        }
+
+        @Test
         void reopeningAClosedCookieGetsANewObjectIdAndKeepsTheCachedData() throws Exception {
             bind();
             Opened first = open(IMAGE, PAGE);

@@ -1,0 +1,229 @@
+package dev.ondemandd.daemon.frontend.fanotify;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.ondemandd.daemon.core.CoreSettings;
+import dev.ondemandd.daemon.core.FetchPolicy;
+import dev.ondemandd.protocol.nativeio.Errno;
+import dev.ondemandd.protocol.nativeio.ErrnoException;
+import dev.ondemandd.protocol.nativeio.Posix;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * fd exhaustion on the real kernel (6.14+ pre-content events): the daemon's fds run out (this process's
+ * RLIMIT_NOFILE lowered with prlimit, the rest taken), so fanotify_read cannot install the fd of the next event.
+ * The kernel then answers that permission event FAN_DENY itself (fanotify_read: {@code ret <= 0} →
+ * finish_permission_event(FAN_DENY)) and read() fails with EMFILE: the reader fails at once, nothing waits on the
+ * daemon, which logs one line, leaks nothing, and serves every file right once fds return. Readers are child
+ * processes that opened the 64 MiB file of the {@code large} image before the fds were taken and each read 64 KiB
+ * far apart on a word from the test (far apart, so no fill-ahead completes the blob, which would end its events).
+ */
+@Tag("root")
+@Timeout(value = 4, unit = TimeUnit.MINUTES)
+class EventFdExhaustionTest {
+
+    private static final int HEADROOM = 64;
+    /** A reader must end within this: a denied event ends it at once, a fill within the read deadline. */
+    private static final Duration READER_BOUND = Duration.ofSeconds(60);
+    private static final int READERS = 10;
+    private static final int RANGE = 64 * 1024;
+    /** Ranges between two readers' reads: about 6 MiB. */
+    private static final int STRIDE = 97;
+
+    @TempDir
+    Path dir;
+
+    private static int openFds() throws IOException {
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            return (int) fds.count() - 1;
+        }
+    }
+
+    /** This process's fds whose link points under one of {@code dirs}. */
+    private static int fdsInto(List<Path> dirs) throws IOException {
+        int n = 0;
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            for (Path fd : fds.toList()) {
+                try {
+                    Path target = Files.readSymbolicLink(fd);
+                    if (dirs.stream().anyMatch(target::startsWith)) {
+                        n++;
+                    }
+                } catch (IOException closed) {
+                    continue;
+                }
+            }
+        }
+        return n;
+    }
+
+    private static String nofile() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/self/limits"))) {
+            if (line.startsWith("Max open files")) {
+                String[] f = line.trim().split("\\s+");
+                return f[3] + ":" + f[4];
+            }
+        }
+        throw new IOException("no 'Max open files' in /proc/self/limits");
+    }
+
+    private static void prlimit(String nofile) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("prlimit", "--pid", Long.toString(ProcessHandle.current().pid()),
+                "--nofile=" + nofile).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0).as("prlimit " + nofile + ": " + out).isTrue();
+    }
+
+    /** Opens fds on /dev/null until this process has none left. */
+    private static void takeEveryFd(List<Integer> taken) {
+        try {
+            while (true) {
+                taken.add(Posix.open("/dev/null", Posix.O_RDONLY | Posix.O_CLOEXEC));
+            }
+        } catch (ErrnoException e) {
+            assertThat(e.errno()).isEqualTo(Errno.EMFILE);
+        }
+    }
+
+    @Test
+    void eventsWhoseFdCannotBeMadeAreDeniedByTheKernelAtOnceNothingLeaksAndServingResumes() throws Exception {
+        TestImages.assumePreContentEvents();
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/prlimit")), "needs prlimit (util-linux)");
+        TestImages.Image image = TestImages.get("large");
+        Path mnt = Files.createDirectories(dir.resolve("mnt"));
+        List<ImageSpec> specs = List.of(image.spec(mnt));
+        assumeTrue(image.sha256().containsKey("big.bin") && image.sha256().containsKey("small.txt"),
+                "the large image has big.bin and small.txt");
+        Path big = mnt.resolve("big.bin");
+        Path out = Files.createDirectories(dir.resolve("out"));
+        List<LogRecord> records = new CopyOnWriteArrayList<>();
+        Handler capture = new Handler() {
+            @Override
+            public void publish(LogRecord r) {
+                records.add(r);
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        Logger frontendLog = Logger.getLogger(FanotifyFrontend.class.getName());
+        Level levelBefore = frontendLog.getLevel();
+        frontendLog.setLevel(Level.INFO);   // other tests in this JVM may have raised the root logger's level
+        frontendLog.addHandler(capture);
+        String limits = nofile();
+        List<Integer> taken = new ArrayList<>();
+        List<Path> ours = List.of(dir, image.meta().getParent(), image.blobs().get(0).getParent());
+        // No fill-ahead and no prefetch (as the daemon runs it: the frontend widens, the core fetches what it is
+        // asked): either would complete the blob, which is then unmarked, and its events would end.
+        try (Served served = new Served(specs, dir.resolve("cache"), CoreSettings.defaults()
+                .withFetch(FanotifySettings.coreFetch(FetchPolicy.defaults())).withReadDeadline(Duration.ofSeconds(10)),
+                FanotifySettings.defaults().withFillAhead(0)).mountAll(specs)) {
+            // the event path warm: every class it loads is loaded before the fds are gone
+            assertThat(TestImages.sha256(mnt.resolve("small.txt"))).isEqualTo(image.sha256().get("small.txt"));
+            int fdsBefore = fdsInto(ours);
+            List<Process> readers = new ArrayList<>();
+            for (int i = 1; i <= READERS; i++) {
+                readers.add(new ProcessBuilder("bash", "-c", "exec 3<\"$1\" || exit 9; read -r go;"
+                        + " dd bs=" + RANGE + " skip=$2 count=1 status=none of=\"$3\" <&3 2>&1", "reader",
+                        big.toString(), Integer.toString(i * STRIDE), out.resolve("r" + i).toString())
+                        .redirectErrorStream(true).start());
+            }
+
+            Map<Integer, String> starved = new LinkedHashMap<>();
+            long slowestMillis = 0;
+            try {
+                prlimit((openFds() + HEADROOM) + ":" + limits.split(":")[1]);
+                for (int i = 0; i < readers.size(); i++) {
+                    // Another thread may have closed an fd since: take again right before each read.
+                    takeEveryFd(taken);
+                    Process reader = readers.get(i);
+                    long t0 = System.nanoTime();
+                    OutputStream go = reader.getOutputStream();
+                    go.write('\n');
+                    go.flush();
+                    boolean ended = reader.waitFor(READER_BOUND.toSeconds(), TimeUnit.SECONDS);
+                    slowestMillis = Math.max(slowestMillis, (System.nanoTime() - t0) / 1_000_000);
+                    if (!ended) {
+                        reader.destroyForcibly();
+                    }
+                    starved.put(i + 1, !ended ? "HUNG" : reader.exitValue() == 0 ? "read"
+                            : new String(reader.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim());
+                }
+            } finally {
+                for (int fd : taken) {
+                    Posix.close(fd);
+                }
+                taken.clear();
+                prlimit(limits);
+            }
+            for (Process reader : readers) {
+                reader.getOutputStream().close();
+                reader.getInputStream().close();
+            }
+
+            long refused = served.server.eventFdsRefused();
+            System.out.printf("fds exhausted: %d events refused by the kernel, readers: %s, slowest %d ms%n", refused,
+                    starved.values().stream().map(v -> v.contains("Operation not permitted") ? "EPERM"
+                            : v.contains("Input/output error") ? "EIO" : v).toList(), slowestMillis);
+            assertThat(starved.values()).as("no reader hangs").doesNotContain("HUNG");
+            assertThat(starved.values()).as("each read either right (checked below) or failed with EIO/EPERM")
+                    .allMatch(v -> v.equals("read") || v.contains("Input/output error")
+                            || v.contains("Operation not permitted"));
+            assertThat(refused).as("events the kernel denied for want of an fd").isPositive();
+            assertThat(starved.values()).as("a reader whose event was refused").anyMatch(v -> !v.equals("read"));
+            assertThat(records.stream().filter(r -> r.getLevel() == Level.SEVERE)
+                    .filter(r -> r.getMessage().contains("no fd for an event"))).as("one ERROR line").hasSize(1);
+
+            TestImages.assertTreeMatches(mnt, image.sha256());
+            // the ranges read while starved hold the bytes of the file, now verified whole
+            try (java.nio.channels.FileChannel file = java.nio.channels.FileChannel.open(big)) {
+                for (Map.Entry<Integer, String> r : starved.entrySet()) {
+                    if (r.getValue().equals("read")) {
+                        java.nio.ByteBuffer want = java.nio.ByteBuffer.allocate(RANGE);
+                        file.read(want, (long) r.getKey() * STRIDE * RANGE);
+                        assertThat(Files.readAllBytes(out.resolve("r" + r.getKey()))).as("reader " + r.getKey())
+                                .isEqualTo(want.array());
+                    }
+                }
+            }
+            assertThat(records.stream().map(LogRecord::getMessage)).anyMatch(m -> m.contains("get fds again"));
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (fdsInto(ours) != fdsBefore && System.nanoTime() < until) {
+                Thread.sleep(50);
+            }
+            assertThat(fdsInto(ours)).as("fds into the cache, mount and images: none leaked").isEqualTo(fdsBefore);
+        } finally {
+            frontendLog.removeHandler(capture);
+            frontendLog.setLevel(levelBefore);
+            for (int fd : taken) {
+                Posix.close(fd);
+            }
+        }
+    }
+}
