@@ -114,6 +114,11 @@ public final class MemorySource implements Fetcher {
         }
 
         @Override
+        public boolean inMemory() {
+            return delayNanos == 0;
+        }
+
+        @Override
         public String describe() {
             return "mem:" + size;
         }

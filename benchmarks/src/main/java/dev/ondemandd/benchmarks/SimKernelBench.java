@@ -56,7 +56,8 @@ public final class SimKernelBench {
     /** Each object is this large and sparse; readers never run out of holes. */
     private static final long OBJECT_SIZE = 1L << 40;
     private static final Duration WAIT = Duration.ofSeconds(30);
-    private static final Duration WARMUP = Duration.ofSeconds(1);
+    /** Long enough for the JIT to finish compiling the hot path: compilation must not count as the daemon's CPU. */
+    private static final Duration WARMUP = Duration.ofSeconds(3);
     private static final int FAIRNESS_OBJECTS = 8;
     /** The fairness run's source latency per read: long enough that fetch slots are the bottleneck. */
     static final long FAIRNESS_SOURCE_MICROS = 2000;

@@ -28,6 +28,14 @@ public interface Blob extends AutoCloseable {
         return Optional.empty();
     }
 
+    /**
+     * Whether {@link #read} never waits (the bytes are in this process's memory): the core may then run a small
+     * fetch of it on the thread that submitted the READ instead of handing it to a fetch thread.
+     */
+    default boolean inMemory() {
+        return false;
+    }
+
     /** A short description for logs and metrics, with no credentials in it. */
     String describe();
 

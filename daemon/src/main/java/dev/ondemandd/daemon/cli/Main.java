@@ -2,17 +2,18 @@ package dev.ondemandd.daemon.cli;
 
 import dev.ondemandd.daemon.control.ReloadCli;
 import dev.ondemandd.daemon.control.StatusCommand;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 /** The {@code ondemandd} command line: {@code run}, {@code mount}, {@code umount}, {@code replay}, {@code demo},
  * {@code status}. */
 @Command(name = "ondemandd", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Serves lazily pulled EROFS images to the kernel (cachefiles on-demand mode or fanotify"
                 + " pre-content events).",
-        subcommands = {RunCommand.class, MountCommand.class, UmountCommand.class, ReplayCommand.class,
-            DemoCommand.class, StatusCommand.class, ReloadCli.class, SuperviseCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
             "0:done as asked",
@@ -24,15 +25,32 @@ public final class Main implements Callable<Integer> {
     /** Set while a signal-driven shutdown runs; then the shutdown hook, not main, ends the process. */
     static volatile boolean shutdownHookRunning;
 
+    /** The subcommands, added by {@link #execute} (not in {@code @Command}: see there). */
+    static final List<Class<?>> SUBCOMMANDS = List.of(RunCommand.class, MountCommand.class, UmountCommand.class,
+            ReplayCommand.class, DemoCommand.class, StatusCommand.class, ReloadCli.class, SuperviseCommand.class);
+
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() {
-        new CommandLine(this).usage(System.out);
+        spec.commandLine().usage(System.out);
         return ExitCode.BAD_INPUT;
     }
 
-    /** Runs the command line and returns the exit code (for tests: no System.exit). */
+    /**
+     * Runs the command line and returns the exit code (for tests: no System.exit). Picocli builds the model of every
+     * subcommand it is given by reflection, which was half of the JVM's time to READY: when the first argument names
+     * a subcommand only that one is added; otherwise (help, version, a typo) all are, so usage lists them all.
+     */
     public static int execute(String... args) {
         CommandLine cli = new CommandLine(new Main());
+        String first = args.length > 0 ? args[0] : "";
+        Class<?> named = SUBCOMMANDS.stream().filter(c -> c.getAnnotation(Command.class).name().equals(first))
+                .findFirst().orElse(null);
+        for (Class<?> subcommand : named != null ? List.of(named) : SUBCOMMANDS) {
+            cli.addSubcommand(subcommand);
+        }
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             if (e instanceof CliException c) {
                 commandLine.getErr().println("ondemandd: " + c.getMessage());

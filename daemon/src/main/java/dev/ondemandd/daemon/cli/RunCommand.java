@@ -231,7 +231,8 @@ final class RunCommand implements Callable<Integer> {
             all.addAll(restored);
             try (LiveSources sources = live(cfg, ops, FanotifyDaemon.ownRules(all, cacheDir))) {
                 return FanotifyServing.serve(all, cacheDir, sources.fetchers(), sources.resolver(),
-                        orBadInput(cfg::coreSettings), FanotifySettings.shapedBy(orBadInput(cfg::coreSettings).fetch())
+                        orBadInput(cfg::coreSettings), FanotifySettings.shapedBy(orBadInput(cfg::coreSettings).fetch(),
+                                cfg.unitConfigured())
                                 .withCacheQuota(cache.quotaBytes()),
                         listener(ops, recorder), false,
                         (FanotifyDaemon daemon) -> {

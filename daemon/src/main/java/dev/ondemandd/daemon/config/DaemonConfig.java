@@ -139,6 +139,11 @@ public record DaemonConfig(
         return new SourceResolver(rules, fetchers);
     }
 
+    /** Whether {@code dispatcher.amplifyUnit} is set: then it, not an image's chunk size, is the fanotify fill unit. */
+    public boolean unitConfigured() {
+        return dispatcher != null && dispatcher.amplifyUnit() != null;
+    }
+
     /** The dispatcher section on top of the defaults. */
     public CoreSettings coreSettings() throws ConfigException {
         if (dispatcher == null) {

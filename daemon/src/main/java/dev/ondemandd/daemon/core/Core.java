@@ -39,6 +39,7 @@ public final class Core implements AutoCloseable {
     private final Dispatcher dispatcher;
     private final BufferPool buffers;
     private final ScheduledThreadPoolExecutor timer;
+    private final ReadDeadlines deadlines;
     private final ThreadFactory openThreads = NamedThreads.virtual("open");
     private final Set<PendingOpen> pendingOpens = ConcurrentHashMap.newKeySet();
     private final AtomicLong nextId = new AtomicLong();
@@ -57,10 +58,12 @@ public final class Core implements AutoCloseable {
         this.settings = settings;
         this.resolver = resolver;
         this.listener = CoreListener.all(List.of(listener));
-        this.dispatcher = new Dispatcher(this, settings.concurrency(), settings.fetch(), NamedThreads.virtual("fetch"));
+        this.dispatcher = new Dispatcher(this, settings.concurrency(), settings.fetch(), settings.bufferSize(),
+                NamedThreads.virtual("fetch"));
         this.buffers = new BufferPool(settings.concurrency(), settings.bufferSize(), CoreSettings.PAGE_SIZE);
         this.timer = new ScheduledThreadPoolExecutor(1, NamedThreads.platform("deadline"));
         this.timer.setRemoveOnCancelPolicy(true);
+        this.deadlines = new ReadDeadlines(timer, settings.readDeadline().toNanos());
     }
 
     public CoreSettings settings() {
@@ -130,7 +133,7 @@ public final class Core implements AutoCloseable {
         }
         task.countIn();
         try {
-            task.armDeadline(timer.schedule(task::expire, settings.readDeadline().toNanos(), TimeUnit.NANOSECONDS));
+            deadlines.arm(task);
         } catch (RejectedExecutionException e) {
             refuse(task);
             return;
@@ -323,6 +326,10 @@ public final class Core implements AutoCloseable {
 
     Dispatcher dispatcher() {
         return dispatcher;
+    }
+
+    ReadDeadlines deadlines() {
+        return deadlines;
     }
 
     BufferPool buffers() {

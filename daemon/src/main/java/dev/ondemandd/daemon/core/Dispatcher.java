@@ -25,7 +25,9 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>Fetches run on at most {@code concurrency} fetch threads, started as needed and then kept: a thread whose
  * fetch finished takes the next one itself while there is any (no thread start, no hand-off: the hot path under
- * load), and otherwise waits idle until one is handed to it.
+ * load), and otherwise waits idle until one is handed to it. A fetch of at most one buffer from a blob in memory
+ * that would start at once anyway (a slot free, nothing else queued) runs on the submitting thread instead: a
+ * hand-off to a fetch thread and back costs more than copying the bytes.
  */
 final class Dispatcher {
 
@@ -57,6 +59,8 @@ final class Dispatcher {
     /** Slots prefetch may hold at once (the core's policy): never all, so a demand READ always finds one. */
     private final int prefetchSlots;
     private final ThreadFactory threads;
+    /** The largest fetch run on the submitting thread (one buffer). */
+    private final int inlineBytes;
     private int running;
     private int runningPrefetch;
     private int queued;
@@ -64,8 +68,9 @@ final class Dispatcher {
     private final AtomicInteger inFlight = new AtomicInteger();
     private boolean shutdown;
 
-    Dispatcher(Core core, int concurrency, FetchPolicy policy, ThreadFactory threads) {
+    Dispatcher(Core core, int concurrency, FetchPolicy policy, int inlineBytes, ThreadFactory threads) {
         this.core = core;
+        this.inlineBytes = inlineBytes;
         this.concurrency = concurrency;
         this.prefetchSlots = Math.min(policy.prefetchConcurrency(), concurrency - 1);
         this.threads = threads;
@@ -73,6 +78,7 @@ final class Dispatcher {
 
     /** Takes {@code task} in: joins a fetch in flight that covers it, or queues it on its object. */
     Admission submit(ReadTask task) {
+        Fetch here;
         lock.lock();
         try {
             if (shutdown) {
@@ -98,8 +104,41 @@ final class Dispatcher {
                 object.inRing = true;
                 ring.addLast(object);
             }
+            here = queued == 1 && running < concurrency && object.blob().inMemory() ? nextDemand() : null;
+            if (here != null && here.to - here.from > inlineBytes) {
+                start(here);
+                here = null;
+            }
             pump();
-            return Admission.QUEUED;
+        } finally {
+            lock.unlock();
+        }
+        if (here != null) {
+            runHere(here);
+        }
+        return Admission.QUEUED;
+    }
+
+    /** Runs {@code fetch} on this (the submitting) thread, then gives its slot back. */
+    private void runHere(Fetch fetch) {
+        boolean interrupted = Thread.interrupted();
+        try {
+            fetch.run();
+        } catch (RuntimeException | Error e) {
+            LOG.log(System.Logger.Level.ERROR, "a fetch on the submitting thread failed unexpectedly", e);
+        } finally {
+            // An interrupt meant for the fetch (its READs expired) must not reach the frontend's loop.
+            Thread.interrupted();
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        lock.lock();
+        try {
+            slotFreed(fetch);
+            if (!shutdown) {
+                pump();
+            }
         } finally {
             lock.unlock();
         }
@@ -131,13 +170,29 @@ final class Dispatcher {
             if (fetch == null) {
                 return;
             }
-            Worker worker = idleWorkers.pollFirst();
-            if (worker != null) {
-                worker.handed = fetch;
-                worker.wake.signal();
-            } else {
-                threads.newThread(new Worker(fetch)).start();
-            }
+            start(fetch);
+        }
+    }
+
+    /** Hands a fetch counted running to an idle fetch thread, or a new one. Under the lock. */
+    private void start(Fetch fetch) {
+        Worker worker = idleWorkers.pollFirst();
+        if (worker != null) {
+            worker.handed = fetch;
+            worker.wake.signal();
+        } else {
+            threads.newThread(new Worker(fetch)).start();
+        }
+    }
+
+    /** A fetch finished: its slot is free. Under the lock. */
+    private void slotFreed(Fetch done) {
+        running--;
+        if (done.prefetch) {
+            runningPrefetch--;
+        }
+        if (running == 0) {
+            idle.signalAll();
         }
     }
 
@@ -280,13 +335,7 @@ final class Dispatcher {
     private Fetch finished(Worker worker, Fetch done) {
         lock.lock();
         try {
-            running--;
-            if (done.prefetch) {
-                runningPrefetch--;
-            }
-            if (running == 0) {
-                idle.signalAll();
-            }
+            slotFreed(done);
             if (!shutdown && running < concurrency) {
                 Fetch next = take();
                 if (next != null) {

@@ -2,8 +2,8 @@ package dev.ondemandd.daemon.core;
 
 import dev.ondemandd.fetchers.FetchException;
 import java.lang.System.Logger.Level;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 
 /**
  * One READ: queued on its object until a slot is free, then carried by one {@link Fetch} (its own, or one
@@ -17,6 +17,15 @@ final class ReadTask {
 
     private static final System.Logger LOG = System.getLogger(ReadTask.class.getName());
     private static final int EIO = FetchException.EIO;
+    private static final VarHandle ANSWERED;
+
+    static {
+        try {
+            ANSWERED = MethodHandles.lookup().findVarHandle(ReadTask.class, "answered", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     final CoreObject object;
     final long offset;
@@ -27,8 +36,14 @@ final class ReadTask {
     private final ReadReply reply;
     private final Core core;
     private final long submitted;
-    private final AtomicBoolean answered = new AtomicBoolean();
-    private volatile ScheduledFuture<?> deadline;
+    /** Set once, by whoever answers it (a field, not an AtomicBoolean: one object less per READ). */
+    @SuppressWarnings("unused") // through ANSWERED
+    private volatile boolean answered;
+    // Its place in the core's ReadDeadlines; guarded by that list's lock.
+    long deadlineAt;
+    ReadTask deadlinePrev;
+    ReadTask deadlineNext;
+    boolean deadlineArmed;
     /** Taken from its queue and counted as in flight; guarded by this. */
     private boolean started;
     /** The fetch carrying it, once started. */
@@ -63,15 +78,8 @@ final class ReadTask {
         core.admitted(weight());
     }
 
-    void armDeadline(ScheduledFuture<?> future) {
-        deadline = future;
-        if (answered.get()) {
-            future.cancel(false);
-        }
-    }
-
     boolean isAnswered() {
-        return answered.get();
+        return answered;
     }
 
     /**
@@ -79,7 +87,7 @@ final class ReadTask {
      * (then it is not in flight, and the caller drops the reference it held). Called under the dispatcher's lock.
      */
     synchronized boolean markStarted(Fetch carrier) {
-        if (answered.get()) {
+        if (answered) {
             return false;
         }
         started = true;
@@ -92,7 +100,7 @@ final class ReadTask {
      * reference back here, after the reply (which may still complete through the target).
      */
     boolean answer(ReadOutcome outcome, int errno) {
-        if (!answered.compareAndSet(false, true)) {
+        if (!ANSWERED.compareAndSet(this, false, true)) {
             return false;
         }
         boolean wasStarted;
@@ -106,9 +114,8 @@ final class ReadTask {
         if (counted) {
             core.admitted(-weight());
         }
-        ScheduledFuture<?> timer = deadline;
-        if (timer != null && outcome != ReadOutcome.TIMED_OUT) {
-            timer.cancel(false);
+        if (outcome != ReadOutcome.TIMED_OUT) {
+            core.deadlines().disarm(this); // a timed-out READ was taken off the list by the sweep
         }
         // Listeners first: whoever sees the answer finds the metrics already counting it.
         core.listener().onReadDone(object.key(), object.id(), offset, length, outcome, errno,
@@ -133,16 +140,13 @@ final class ReadTask {
      * request for a successor); true unless it was answered already. The caller drops its object reference.
      */
     boolean leave() {
-        if (!answered.compareAndSet(false, true)) {
+        if (!ANSWERED.compareAndSet(this, false, true)) {
             return false;
         }
         if (counted) {
             core.admitted(-weight());
         }
-        ScheduledFuture<?> timer = deadline;
-        if (timer != null) {
-            timer.cancel(false);
-        }
+        core.deadlines().disarm(this);
         return true;
     }
 

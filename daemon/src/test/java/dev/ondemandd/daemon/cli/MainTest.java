@@ -148,4 +148,23 @@ class MainTest {
         assertThat(Main.execute("replay", "--config")).isEqualTo(2);
         assertThat(Main.execute("bogus")).isEqualTo(2);
     }
+
+    @Test
+    void helpAndNoArgumentsListEverySubcommandWhileASubcommandsHelpNamesItUnderOndemandd() {
+        List<String> names = Main.SUBCOMMANDS.stream()
+                .map(c -> c.getAnnotation(picocli.CommandLine.Command.class).name()).toList();
+        assertThat(names).contains("run", "mount", "umount", "replay", "demo", "status", "reload", "supervise");
+
+        assertThat(Main.execute("--help")).isZero();
+        assertThat(out()).contains(names);
+        out.reset();
+        assertThat(Main.execute()).isEqualTo(2);
+        assertThat(out()).contains(names);
+        out.reset();
+        assertThat(Main.execute("mount", "--help")).isZero();
+        assertThat(out()).startsWith("Usage: ondemandd mount ");
+        err.reset();
+        assertThat(Main.execute("mout")).as("a typo: the suggestion needs every name").isEqualTo(2);
+        assertThat(err()).contains("mount");
+    }
 }

@@ -24,6 +24,8 @@ final class FakeSource implements Fetcher {
     /** When set, each fetch waits for a permit, ignoring interrupts when {@link #stubborn} is set. */
     volatile Semaphore gate;
     volatile boolean stubborn;
+    /** What its blobs say of {@link Blob#inMemory()}. */
+    volatile boolean inMemory;
     final AtomicBoolean blobClosed = new AtomicBoolean();
 
     static SourceResolver resolver(FakeSource source) {
@@ -69,6 +71,11 @@ final class FakeSource implements Fetcher {
                     }
                 }
                 dst.put(content, (int) offset, dst.remaining());
+            }
+
+            @Override
+            public boolean inMemory() {
+                return inMemory;
             }
 
             @Override

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
 import org.junit.jupiter.api.Test;
 
 /** READs run on a bounded set of reused fetch threads, which end when the core closes. */
@@ -67,5 +68,49 @@ class FetchThreadsTest {
         handle.close();
         core.close();
         await().atMost(Duration.ofSeconds(30)).until(() -> threads.seen.stream().noneMatch(Thread::isAlive));
+    }
+
+    @Test
+    void aOneBufferFetchOfAnInMemoryBlobRunsOnTheSubmittingThreadOnlyWhenNothingElseWaits() throws Exception {
+        byte[] content = content();
+        FakeSource source = new FakeSource().put("img", content);
+        source.inMemory = true;
+        FetchThreads threads = new FetchThreads();
+        Core core = new Core(CoreSettings.defaults().withConcurrency(1).withBufferSize(PAGE)
+                .withFetch(FetchPolicy.exact()), FakeSource.resolver(source), threads);
+        FakeTarget target = new FakeTarget(content.length);
+        Replies.Open opened = new Replies.Open();
+        core.open(ObjectKey.of("erofs,img", "img"), target, opened);
+        ObjectHandle handle = opened.await();
+
+        Replies.Read alone = new Replies.Read();
+        handle.read(0, PAGE, alone);
+        assertThat(alone.isAnswered()).as("answered before read() returned").isTrue();
+        assertThat(alone.await()).isZero();
+        assertThat(threads.seen).containsExactly(Thread.currentThread());
+
+        // Larger than one buffer: a fetch thread's, even with nothing else waiting.
+        threads.seen.clear();
+        Replies.Read large = new Replies.Read();
+        handle.read(PAGE, 2 * PAGE, large);
+        assertThat(large.await()).isZero();
+        assertThat(threads.seen).hasSize(1).allSatisfy(t -> assertThat(t.getName()).startsWith("ondemandd-fetch-"));
+
+        // With the only slot taken, READs queue for the fetch thread in turn instead of running here.
+        threads.seen.clear();
+        source.gate = new Semaphore(0);
+        Replies.Read held = new Replies.Read();
+        handle.read(8 * PAGE, 2 * PAGE, held);
+        Replies.Read queued = new Replies.Read();
+        handle.read(16 * PAGE, PAGE, queued);
+        assertThat(queued.isAnswered()).isFalse();
+        source.gate.release(10);
+        assertThat(held.await()).isZero();
+        assertThat(queued.await()).isZero();
+        assertThat(threads.seen).noneMatch(t -> t == Thread.currentThread());
+
+        assertThat(target.violations).isEmpty();
+        handle.close();
+        core.close();
     }
 }

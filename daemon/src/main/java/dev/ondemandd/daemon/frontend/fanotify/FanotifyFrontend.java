@@ -296,7 +296,7 @@ public final class FanotifyFrontend implements AutoCloseable {
                 waiting++;
             }
         }
-        if (fillAhead > 0) {
+        if (blob.fillAhead > 0 || (blob.fillAhead < 0 && fillAhead > 0)) {
             fillAhead(blob, first, last);
         }
         if (waiting == 0) {
@@ -313,6 +313,7 @@ public final class FanotifyFrontend implements AutoCloseable {
      * once: the blob remembers how far ahead filling was started.
      */
     private void fillAhead(SparseBlob blob, int first, int last) {
+        int fillAhead = blob.fillAhead >= 0 ? blob.fillAhead : this.fillAhead;
         if (first > 0 && blob.isIdle(first - 1)) {
             blob.aheadWindow = 0; // not sequential: no read-ahead, and the next sequential run starts small
             return;

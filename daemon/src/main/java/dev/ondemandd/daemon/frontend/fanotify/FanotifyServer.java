@@ -13,6 +13,7 @@ import dev.ondemandd.fetchers.FetchException;
 import dev.ondemandd.fetchers.FetcherRegistry;
 import dev.ondemandd.fetchers.decorators.Digests;
 import dev.ondemandd.protocol.erofs.ErofsDevice;
+import dev.ondemandd.protocol.erofs.ErofsChunks;
 import dev.ondemandd.protocol.erofs.ErofsSuperblock;
 import dev.ondemandd.protocol.nativeio.ErrnoException;
 import dev.ondemandd.protocol.nativeio.FanotifyGroup;
@@ -34,6 +35,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -59,8 +61,11 @@ public final class FanotifyServer implements AutoCloseable {
     private static final String SELF_CHECK = "self-check";
     private static final Path EROFS_SYSFS = Path.of("/sys/fs/erofs");
     private static final Path BDI_SYSFS = Path.of("/sys/class/bdi");
-    /** Enough events for the event path to be compiled, few enough to take a fraction of a second. */
-    private static final long SELF_CHECK_SIZE = 8L << 20;
+    /**
+     * Two default units (two events, a fill-ahead), and little to write and compare: the check runs before READY,
+     * and 8 MiB of pattern written and compared by code not compiled yet was a sixth of the time to READY.
+     */
+    static final long SELF_CHECK_SIZE = 2L << 20;
     private static final int SELF_CHECK_READ = 4096;
 
     private final Core core;
@@ -348,6 +353,7 @@ public final class FanotifyServer implements AutoCloseable {
             }
         }
         ErofsSuperblock sb = readSuperblock(metaFile);
+        Map<Integer, Integer> chunkSizes = settings.unitFromImage() ? chunkSizes(metaFile, spec) : Map.of();
         if (sb.devices().size() != spec.blobs().size()) {
             throw new IOException("metadata image " + spec.meta() + " lists " + sb.devices().size()
                     + " blob device(s) but the image config gives " + spec.blobs().size() + " blob URL(s)");
@@ -355,7 +361,7 @@ public final class FanotifyServer implements AutoCloseable {
         List<SparseBlob> blobs = new ArrayList<>();
         try {
             for (ErofsDevice device : sb.devices()) {
-                blobs.add(openBlob(index, spec, sb, device, digest));
+                blobs.add(openBlob(index, spec, sb, device, digest, chunkSizes.getOrDefault(device.slot(), 0)));
             }
         } catch (IOException | RuntimeException e) {
             for (SparseBlob b : blobs) {
@@ -366,12 +372,14 @@ public final class FanotifyServer implements AutoCloseable {
         PreparedImage image = new PreparedImage(index, spec, metaFile, digest, blobs);
         prepared.add(image);
         LOG.log(Level.INFO, "image " + index + " (" + spec.meta() + ") prepared: " + blobs.size() + " blob(s), "
-                + blobs.stream().mapToLong(SparseBlob::filledUnits).sum() + " unit(s) already filled");
+                + blobs.stream().mapToLong(SparseBlob::filledUnits).sum() + " unit(s) already filled; fill units "
+                + blobs.stream().map(b -> b.unitSize() / 1024 + "KiB").toList() + (settings.unitFromImage()
+                        ? " (the image's chunk sizes)" : " (configured)"));
         return image;
     }
 
-    private SparseBlob openBlob(int index, ImageSpec spec, ErofsSuperblock sb, ErofsDevice device, String digest)
-            throws IOException {
+    private SparseBlob openBlob(int index, ImageSpec spec, ErofsSuperblock sb, ErofsDevice device, String digest,
+            int chunkSize) throws IOException {
         URI url = spec.blobs().get(device.slot() - 1);
         DeferredTarget target = new DeferredTarget();
         ObjectHandle handle = open(blobKey(index, device.slot()), target, url);
@@ -387,8 +395,9 @@ public final class FanotifyServer implements AutoCloseable {
                         + " bytes, not a whole number of " + sb.blockSize() + "-byte blocks");
             }
             String name = sha256Hex((digest + ":" + device.slot()).getBytes(StandardCharsets.US_ASCII)) + ".blob";
-            SparseBlob blob = SparseBlob.open(cacheDir.resolve("blobs").resolve(name), handle.size(),
-                    settings.unitSize());
+            int unit = settings.unitFor(chunkSize);
+            SparseBlob blob = SparseBlob.open(cacheDir.resolve("blobs").resolve(name), handle.size(), unit);
+            blob.fillAhead = settings.fillAheadFor(unit);
             target.blob = blob;
             blob.attach(handle);
             if (!blob.isComplete()) {
@@ -456,12 +465,36 @@ public final class FanotifyServer implements AutoCloseable {
         }
     }
 
+    /**
+     * The chunk size each blob's chunk-based files use (slot → bytes); none when the metadata cannot be walked,
+     * which only costs the configured unit, not the mount.
+     */
+    private static Map<Integer, Integer> chunkSizes(Path metaFile, ImageSpec spec) {
+        try (FileChannel ch = FileChannel.open(metaFile, StandardOpenOption.READ)) {
+            long size = ch.size();
+            return ErofsChunks.chunkSizes((offset, dst) -> {
+                while (dst.hasRemaining() && ch.read(dst, offset + dst.position()) > 0) {
+                    // a FileChannel read may return short
+                }
+            }, size, head(ch, size));
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "metadata image " + spec.meta() + ": its chunk sizes could not be read ("
+                    + e.getMessage() + "); its blobs are filled in the configured unit");
+            return Map.of();
+        }
+    }
+
+    /** The image's first block (its superblock), or all of a smaller image. */
+    private static ByteBuffer head(FileChannel ch, long size) throws IOException {
+        ByteBuffer head = ByteBuffer.allocate((int) Math.min(size, 4096));
+        ch.read(head, 0);
+        return head.flip();
+    }
+
     private static ErofsSuperblock readSuperblock(Path metaFile) throws IOException {
         try (FileChannel ch = FileChannel.open(metaFile, StandardOpenOption.READ)) {
             long size = ch.size();
-            ByteBuffer head = ByteBuffer.allocate((int) Math.min(size, 4096));
-            ch.read(head, 0);
-            head.flip();
+            ByteBuffer head = head(ch, size);
             long needed = Math.min(size, ErofsSuperblock.bytesNeeded(head));
             if (needed > head.capacity()) {
                 head = ByteBuffer.allocate((int) needed);

@@ -68,6 +68,8 @@ public final class SparseBlob implements CacheTarget, AutoCloseable {
     int aheadMark = -1;
     /** Units the last fill-ahead reached past its event (0: the reader is not sequential); event loop only. */
     int aheadWindow;
+    /** The most units filled ahead of a reader; -1 for the frontend's own. Set before the blob is added. */
+    volatile int fillAhead = -1;
     private volatile ObjectHandle handle;
     /** The cache directory's space (blob files live in {@code <cache>/blobs}). */
     private final CacheSpace space;

@@ -12,8 +12,10 @@ import java.nio.file.Path;
 import java.util.HexFormat;
 
 /**
- * The sparse backing file of one cookie under the cache directory (cachefiles' {@code object->file}). Filled
- * ranges are found the way cachefiles finds them: SEEK_DATA / SEEK_HOLE.
+ * The sparse backing file of one cookie under the cache directory (cachefiles' {@code object->file}). What it
+ * holds when opened is found the way cachefiles finds it, SEEK_DATA / SEEK_HOLE; from then on every write through
+ * an anonymous fd is recorded in memory, so a read asks no syscall whether its range is filled (the real kernel's
+ * check costs the reader, not the daemon, and a benchmark of the daemon must not pay it).
  */
 final class CacheFile implements AutoCloseable {
 
@@ -25,10 +27,20 @@ final class CacheFile implements AutoCloseable {
 
     private final Path path;
     private final NativeFile backing;
+    private final FilledRanges filled = new FilledRanges();
 
-    private CacheFile(Path path, NativeFile backing) {
+    private CacheFile(Path path, NativeFile backing) throws ErrnoException {
         this.path = path;
         this.backing = backing;
+        // What an earlier daemon (or simulation) filled stays filled.
+        for (long data = backing.seekData(0); data >= 0; data = backing.seekData(data)) {
+            long hole = backing.seekHole(data);
+            if (hole <= data) {
+                break;
+            }
+            filled.add(data, hole);
+            data = hole;
+        }
     }
 
     /** Opens (creating it sparse if new) the file for {@code volume}/{@code cookie} under {@code cacheDir}. */
@@ -36,7 +48,13 @@ final class CacheFile implements AutoCloseable {
         Path dir = cacheDir.resolve("I" + safeName(volume));
         Files.createDirectories(dir);
         Path path = dir.resolve("D" + HexFormat.of().formatHex(cookie));
-        return new CacheFile(path, NativeFile.open(path.toString(), Posix.O_RDWR | Posix.O_CREAT));
+        NativeFile backing = NativeFile.open(path.toString(), Posix.O_RDWR | Posix.O_CREAT);
+        try {
+            return new CacheFile(path, backing);
+        } catch (ErrnoException e) {
+            backing.close();
+            throw e;
+        }
     }
 
     // Volume keys are text the kernel got from a mount option: keep letters, digits and ",.-_", escape the rest.
@@ -69,13 +87,14 @@ final class CacheFile implements AutoCloseable {
         }
     }
 
-    /** Whether every byte of {@code [offset, offset + length)} lies in data, not in a hole. */
-    boolean filled(long offset, long length) throws ErrnoException {
-        if (length <= 0) {
-            return true;
-        }
-        // SEEK_HOLE from inside a hole returns the offset itself; past the end it finds nothing (-1).
-        return backing.seekHole(offset) >= offset + length;
+    /** Whether every byte of {@code [offset, offset + length)} was written, not left a hole. */
+    boolean filled(long offset, long length) {
+        return filled.covers(offset, offset + Math.max(0, length));
+    }
+
+    /** {@code [offset, offset + length)} was written through an anonymous fd. */
+    void written(long offset, long length) {
+        filled.add(offset, offset + length);
     }
 
     /** The bytes of {@code [offset, offset + length)}. Safe without the kernel's lock (pread has no position). */

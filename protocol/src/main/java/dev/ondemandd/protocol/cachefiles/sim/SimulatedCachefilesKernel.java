@@ -40,6 +40,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.Condition;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Predicate;
 
@@ -87,7 +88,7 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
     private String tag;
     private Path cacheDir;
     private boolean bound;
-    private boolean closed;
+    private volatile boolean closed;
     /** brun/bcull/bstop and frun/fcull/fstop in percent; the kernel's defaults (cachefiles_daemon_open). */
     private final int[] blockLimits = {7, 5, 1};
     private final int[] fileLimits = {7, 5, 1};
@@ -111,10 +112,11 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
     private long readsSent;
     private long closesSent;
     private long messagesRead;
-    private long cacheHits;
-    private long readsOk;
-    private long readsEio;
-    private long readsHung;
+    // Counted by readers without the lock (LongAdder: many readers at once).
+    private final LongAdder cacheHits = new LongAdder();
+    private final LongAdder readsOk = new LongAdder();
+    private final LongAdder readsEio = new LongAdder();
+    private final LongAdder readsHung = new LongAdder();
     private long fdsHandedOut;
     private long misalignedWrites;
     private long unalignedDirectIo;
@@ -354,22 +356,12 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
 
     /** Files {@code cull} deleted. */
     public long culled() {
-        lock.lock();
-        try {
-            return culled;
-        } finally {
-            lock.unlock();
-        }
+        return locked(() -> culled);
     }
 
     /** The culling limits set, in percent: block run, cull, stop. */
     public int[] blockLimits() {
-        lock.lock();
-        try {
-            return blockLimits.clone();
-        } finally {
-            lock.unlock();
-        }
+        return locked(() -> blockLimits.clone());
     }
 
     private int bind(String args) throws IOException {
@@ -631,37 +623,29 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
 
     @Override
     public ObjectFd adopt(int fd) throws IOException {
-        lock.lock();
-        try {
-            AnonFd anon = anonFds.get(fd);
-            if (anon == null) {
-                throw new ErrnoException("adopt", "fd " + fd + " is no anonymous fd of the " + DEVICE, Errno.EBADF);
-            }
-            return anon;
-        } finally {
-            lock.unlock();
+        AnonFd anon = locked(() -> anonFds.get(fd));
+        if (anon == null) {
+            throw new ErrnoException("adopt", "fd " + fd + " is no anonymous fd of the " + DEVICE, Errno.EBADF);
         }
+        return anon;
     }
 
     /** Closes the device: every outstanding request fails with EIO (cachefiles_flush_reqs). Idempotent. */
     @Override
     public void close() throws IOException {
-        lock.lock();
-        try {
-            if (closed) {
-                return;
+        locked(() -> {
+            if (!closed) {
+                closed = true;
+                for (Req r : reqs.values()) {
+                    r.done.complete(-Errno.EIO);
+                }
+                reqs.clear();
+                fresh.clear();
+                usedIds.clear();
+                changed.signalAll();
             }
-            closed = true;
-            for (Req r : reqs.values()) {
-                r.done.complete(-Errno.EIO);
-            }
-            reqs.clear();
-            fresh.clear();
-            usedIds.clear();
-            changed.signalAll();
-        } finally {
-            lock.unlock();
-        }
+            return null;
+        });
     }
 
     /**
@@ -670,15 +654,13 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
      */
     public void shutdown() throws IOException {
         close();
-        lock.lock();
-        try {
+        locked(() -> {
             for (CacheFile f : files.values()) {
                 f.close();
             }
             files.clear();
-        } finally {
-            lock.unlock();
-        }
+            return null;
+        });
     }
 
     /** The anonymous fd of one OPEN (cachefiles_ondemand_fd_fops). */
@@ -686,7 +668,7 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
         private final int fd;
         private final SimObject object;
         private final int objectId;
-        private boolean fdClosed;
+        private volatile boolean fdClosed;
 
         AnonFd(int fd, SimObject object, int objectId) {
             this.fd = fd;
@@ -701,34 +683,34 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
 
         @Override
         public void write(ByteBuffer src, long offset) throws IOException {
-            lock.lock();
-            try {
-                if (fdClosed) {
-                    throw new ErrnoException("pwrite", "closed anonymous fd " + fd, Errno.EBADF);
-                }
-                if (object.state == SimObject.State.WITHDRAWN) {
-                    throw new ErrnoException("pwrite", "anonymous fd " + fd + " of a withdrawn object", Errno.ENOBUFS);
-                }
-                if (!PageAlignedBuffers.isAligned(offset)) {
-                    misalignedWrites++;
-                    throw new ErrnoException("pwrite", "anonymous fd " + fd + " at unaligned offset " + offset,
-                            Errno.ENOBUFS);
-                }
-                // Then the backing filesystem's direct I/O (ext4/xfs, iomap_dio_bio_iter) checks length and memory.
-                if ((src.remaining() & (backingBlockSize - 1)) != 0
-                        || !PageAlignedBuffers.isAligned(src, backingBlockSize)) {
-                    unalignedDirectIo++;
-                    throw new ErrnoException("pwrite", "anonymous fd " + fd + ": direct I/O of " + src.remaining()
-                            + " bytes needs a length and buffer aligned to " + backingBlockSize, Errno.EINVAL);
-                }
-                // The page holding the end may be written whole (direct I/O writes pages); beyond it is a bug.
-                if (object.size >= 0 && offset + src.remaining() > PageAlignedBuffers.roundUp(object.size)) {
-                    writesPastObjectSize++;
-                }
-            } finally {
-                lock.unlock();
+            // Checked without the kernel's lock, as the kernel's write path takes none of the daemon's: the state
+            // read here is volatile, and only a refused or suspicious write takes the lock to be counted.
+            if (fdClosed) {
+                throw new ErrnoException("pwrite", "closed anonymous fd " + fd, Errno.EBADF);
             }
+            if (object.state == SimObject.State.WITHDRAWN) {
+                throw new ErrnoException("pwrite", "anonymous fd " + fd + " of a withdrawn object", Errno.ENOBUFS);
+            }
+            if (!PageAlignedBuffers.isAligned(offset)) {
+                locked(() -> misalignedWrites++);
+                throw new ErrnoException("pwrite", "anonymous fd " + fd + " at unaligned offset " + offset,
+                        Errno.ENOBUFS);
+            }
+            // Then the backing filesystem's direct I/O (ext4/xfs, iomap_dio_bio_iter) checks length and memory.
+            if ((src.remaining() & (backingBlockSize - 1)) != 0
+                    || !PageAlignedBuffers.isAligned(src, backingBlockSize)) {
+                locked(() -> unalignedDirectIo++);
+                throw new ErrnoException("pwrite", "anonymous fd " + fd + ": direct I/O of " + src.remaining()
+                        + " bytes needs a length and buffer aligned to " + backingBlockSize, Errno.EINVAL);
+            }
+            // The page holding the end may be written whole (direct I/O writes pages); beyond it is a bug.
+            long size = object.size;
+            if (size >= 0 && offset + src.remaining() > PageAlignedBuffers.roundUp(size)) {
+                locked(() -> writesPastObjectSize++);
+            }
+            int length = src.remaining();
             Posix.pwriteFully(fd, src, offset);
+            object.file.written(offset, length);
         }
 
         @Override
@@ -754,10 +736,9 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
         /** cachefiles_ondemand_fd_release(): the object is closed and its unread CLOSE requests dropped. */
         @Override
         public void close() throws IOException {
-            lock.lock();
-            try {
+            boolean wasOpen = locked(() -> {
                 if (fdClosed) {
-                    return;
+                    return false;
                 }
                 fdClosed = true;
                 anonFds.remove(fd);
@@ -776,10 +757,11 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
                     flushRequestsOf(object); // the withdrawal's CLOSE returned: clean_object goes on
                 }
                 changed.signalAll();
-            } finally {
-                lock.unlock();
+                return true;
+            });
+            if (wasOpen) {
+                Posix.close(fd);
             }
-            Posix.close(fd);
         }
     }
 
@@ -849,52 +831,47 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
         if (offset < 0 || length < 0 || length > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("range " + offset + "+" + length);
         }
-        Req req = null;
-        CacheFile file = null;
-        int len;
+        // A filled range is served without the kernel's lock, as cachefiles_prepare_read() takes no global one:
+        // the object's state and size are volatile, and its file is set before its size.
+        if (object.state == SimObject.State.WITHDRAWN) {
+            throw new IllegalStateException(object + " was closed by the filesystem");
+        }
+        long size = object.size;
+        if (size < 0) {
+            throw new IllegalStateException(object + " was never opened");
+        }
+        int len = (int) Math.max(0, Math.min(length, size - offset));
+        CacheFile file = object.file;
+        if (!closed && file.filled(offset, len)) {
+            cacheHits.increment();
+            return new ReadResult.Data(file.read(offset, len), true);
+        }
+        Req req;
         lock.lock();
         try {
             if (object.state == SimObject.State.WITHDRAWN) {
                 throw new IllegalStateException(object + " was closed by the filesystem");
             }
-            if (object.size < 0) {
-                throw new IllegalStateException(object + " was never opened");
-            }
-            len = (int) Math.max(0, Math.min(length, object.size - offset));
             if (closed) {
-                readsEio++;
+                readsEio.increment();
                 return new ReadResult.Failed(Errno.EIO);
             }
-            if (object.file.filled(offset, len)) {
-                cacheHits++;
-                file = object.file;
-            } else {
-                req = enqueue(new Req(OP_READ, object, offset, len, 0, null));
-                readsSent++;
-            }
+            req = enqueue(new Req(OP_READ, object, offset, len, 0, null));
+            readsSent++;
         } finally {
             lock.unlock();
-        }
-        // The data is read outside the lock, as the page cache serves readers in parallel; filled ranges stay so.
-        if (file != null) {
-            return new ReadResult.Data(file.read(offset, len), true);
         }
         Integer result = await(req, timeout);
-        lock.lock();
-        try {
-            if (result == null) {
-                readsHung++;
-                return new ReadResult.Hung(timeout);
-            }
-            if (result != 0 || closed || !object.file.filled(offset, len)) {
-                readsEio++;
-                return new ReadResult.Failed(result != 0 ? -result : Errno.EIO);
-            }
-            readsOk++;
-            file = object.file;
-        } finally {
-            lock.unlock();
+        if (result == null) {
+            readsHung.increment();
+            return new ReadResult.Hung(timeout);
         }
+        // Checked again once completed, as the kernel does: a READ completed over a hole fails the reader.
+        if (result != 0 || closed || !file.filled(offset, len)) {
+            readsEio.increment();
+            return new ReadResult.Failed(result != 0 ? -result : Errno.EIO);
+        }
+        readsOk.increment();
         return new ReadResult.Data(file.read(offset, len), false);
     }
 
@@ -980,12 +957,7 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
     /** The anonymous fds of this device open in the process (the daemon's, whether it knows them or not). */
     @Override
     public List<Integer> anonymousFds() {
-        lock.lock();
-        try {
-            return List.copyOf(anonFds.keySet());
-        } finally {
-            lock.unlock();
-        }
+        return locked(() -> List.copyOf(anonFds.keySet()));
     }
 
     /** Queues raw bytes read() hands out verbatim (malformed messages); they expect no answer. @return the slot */
@@ -994,15 +966,12 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
     }
 
     private int injectReq(Req req) {
-        lock.lock();
-        try {
+        return locked(() -> {
             if (closed) {
                 throw new IllegalStateException("the " + DEVICE + " is closed");
             }
             return enqueue(req).msgId;
-        } finally {
-            lock.unlock();
-        }
+        });
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -1034,6 +1003,22 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
         usedIds.set(id);
         changed.signalAll();
         return req;
+    }
+
+    /** Work done under the kernel's lock. */
+    @FunctionalInterface
+    private interface Locked<T, E extends Exception> {
+        T run() throws E;
+    }
+
+    /** Runs {@code body} under the kernel's lock; what it returns is returned. */
+    private <T, E extends Exception> T locked(Locked<T, E> body) throws E {
+        lock.lock();
+        try {
+            return body.run();
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Takes the requests {@code drop} says to out of the outstanding (and the new) ones. Under the lock. */
@@ -1077,33 +1062,19 @@ public final class SimulatedCachefilesKernel implements CachefilesDevice {
 
     /** The counters so far. */
     public SimStats stats() {
-        lock.lock();
-        try {
-            return new SimStats(opensSent, readsSent, closesSent, messagesRead, cacheHits, readsOk, readsEio, readsHung,
+        return locked(() -> new SimStats(opensSent, readsSent, closesSent, messagesRead, cacheHits.sum(), readsOk.sum(),
+                    readsEio.sum(), readsHung.sum(),
                     fdsHandedOut, anonFds.size(), misalignedWrites, unalignedDirectIo, writesPastObjectSize, emsgsize,
-                    reopens, reqs.size());
-        } finally {
-            lock.unlock();
-        }
+                    reopens, reqs.size()));
     }
 
     /** The tag the daemon set (CacheFiles by default once bound); null before. */
     public String tag() {
-        lock.lock();
-        try {
-            return tag;
-        } finally {
-            lock.unlock();
-        }
+        return locked(() -> tag);
     }
 
     /** Where the cache files live (under the {@code dir} the daemon gave); null before the bind. */
     public Path cacheDirectory() {
-        lock.lock();
-        try {
-            return bound ? cacheDir : null;
-        } finally {
-            lock.unlock();
-        }
+        return locked(() -> bound ? cacheDir : null);
     }
 }
