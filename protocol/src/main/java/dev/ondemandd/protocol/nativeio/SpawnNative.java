@@ -3,6 +3,7 @@ package dev.ondemandd.protocol.nativeio;
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Library;
 import com.sun.jna.Native;
+import com.sun.jna.Platform;
 import com.sun.jna.Pointer;
 import com.sun.jna.ptr.IntByReference;
 
@@ -13,7 +14,7 @@ import com.sun.jna.ptr.IntByReference;
  * Java face.
  */
 interface SpawnNative extends Library {
-    SpawnNative C = Native.load("c", SpawnNative.class);
+    SpawnNative C = Native.load(Platform.C_LIBRARY_NAME, SpawnNative.class);
 
     /** sizeof(posix_spawn_file_actions_t) on glibc x86-64/arm64 is 80; room to spare. */
     int FILE_ACTIONS_SIZE = 256;
