@@ -58,77 +58,74 @@ class CoreHandOverTest {
         assertThat(source.fetches).hasSize(n);
     }
 
-    @Test
-    void theRunningFetchFinishesAndAnswersWhileQueuedReadsStayUnansweredPastTheirDeadline() throws Exception {
+    /** The object's every page read with one fetch slot, whose fetch the source holds at its gate. */
+    private record HeldFetch(Core core, FakeTarget target, ObjectHandle handle, List<Replies.Read> reads) {
+    }
+
+    private HeldFetch everyPageReadBehindOneHeldFetch(Duration drainTimeout) throws Exception {
         source.put("img", new byte[PAGES * CoreSettings.PAGE_SIZE]);
         source.gate = new Semaphore(0);
-        Core core = core(Duration.ofSeconds(10));
+        Core core = core(drainTimeout);
         FakeTarget target = new FakeTarget(PAGES * CoreSettings.PAGE_SIZE);
         ObjectHandle handle = CoreFixtures.open(core, "img", target);
         List<Replies.Read> reads = readEveryPage(handle);
         awaitFetches(1);
+        return new HeldFetch(core, target, handle, reads);
+    }
 
-        CompletableFuture<Core.HandOver> handOver = CompletableFuture.supplyAsync(core::handOver);
+    @Test
+    void theRunningFetchFinishesAndAnswersWhileQueuedReadsStayUnansweredPastTheirDeadline() throws Exception {
+        HeldFetch held = everyPageReadBehindOneHeldFetch(Duration.ofSeconds(10));
+
+        CompletableFuture<Core.HandOver> handOver = CompletableFuture.supplyAsync(held.core()::handOver);
         Thread.sleep(600); // twice the read deadline: a deadline that still ran would answer EIO now
-        assertThat(reads).noneMatch(Replies.Read::isAnswered);
+        assertThat(held.reads()).noneMatch(Replies.Read::isAnswered);
         Replies.Read late = new Replies.Read();
-        handle.read(0, CoreSettings.PAGE_SIZE, late);
+        held.handle().read(0, CoreSettings.PAGE_SIZE, late);
         Replies.Open lateOpen = new Replies.Open();
         FakeTarget lateTarget = new FakeTarget(PAGES * CoreSettings.PAGE_SIZE);
-        core.open(ObjectKey.of("erofs,img", "img"), lateTarget, lateOpen);
+        held.core().open(ObjectKey.of("erofs,img", "img"), lateTarget, lateOpen);
         source.gate.release();
 
         Core.HandOver left = handOver.get(10, TimeUnit.SECONDS);
-        assertThat(reads.get(0).await()).as("the READ its fetch carried is answered filled").isZero();
+        assertThat(held.reads().get(0).await()).as("the READ its fetch carried is answered filled").isZero();
         assertThat(left.fetchesFinished()).isTrue();
         assertThat(left.readsLeft()).as("three queued, one arriving during the hand-over").isEqualTo(4);
         Thread.sleep(100);
-        assertThat(reads.subList(1, PAGES)).noneMatch(Replies.Read::isAnswered);
+        assertThat(held.reads().subList(1, PAGES)).noneMatch(Replies.Read::isAnswered);
         assertThat(late.isAnswered()).isFalse();
         assertThat(lateOpen.answers).hasValue(0);
-        assertThat(target.isClosed()).as("targets close with the process, never under a write").isFalse();
+        assertThat(held.target().isClosed()).as("targets close with the process, never under a write").isFalse();
         assertThat(lateTarget.isClosed()).isFalse();
-        assertThat(core.bytesInFlight()).isZero();
-        target.assertClean();
-        assertThat(reads.get(0).answers).hasValue(1);
+        assertThat(held.core().bytesInFlight()).isZero();
+        held.target().assertClean();
+        assertThat(held.reads().get(0).answers).hasValue(1);
     }
 
     @Test
     void aFetchThatOutlastsTheDrainTimeoutIsLeftRunningWithItsReadUnansweredAndItsTargetOpen() throws Exception {
-        source.put("img", new byte[PAGES * CoreSettings.PAGE_SIZE]);
-        source.gate = new Semaphore(0);
-        Core core = core(Duration.ofMillis(200));
-        FakeTarget target = new FakeTarget(PAGES * CoreSettings.PAGE_SIZE);
-        ObjectHandle handle = CoreFixtures.open(core, "img", target);
-        List<Replies.Read> reads = readEveryPage(handle);
-        awaitFetches(1);
+        HeldFetch held = everyPageReadBehindOneHeldFetch(Duration.ofMillis(200));
 
-        Core.HandOver left = core.handOver();
+        Core.HandOver left = held.core().handOver();
 
         assertThat(left.fetchesFinished()).isFalse();
         assertThat(left.readsLeft()).as("the one in flight and three queued").isEqualTo(PAGES);
-        assertThat(reads).noneMatch(Replies.Read::isAnswered);
-        assertThat(target.isClosed()).isFalse();
+        assertThat(held.reads()).noneMatch(Replies.Read::isAnswered);
+        assertThat(held.target().isClosed()).isFalse();
     }
 
     @Test
     void aFullCloseStillAnswersEveryQueuedReadWithEio() throws Exception {
-        source.put("img", new byte[PAGES * CoreSettings.PAGE_SIZE]);
-        source.gate = new Semaphore(0);
-        Core core = core(Duration.ofSeconds(10));
-        FakeTarget target = new FakeTarget(PAGES * CoreSettings.PAGE_SIZE);
-        ObjectHandle handle = CoreFixtures.open(core, "img", target);
-        List<Replies.Read> reads = readEveryPage(handle);
-        awaitFetches(1);
+        HeldFetch held = everyPageReadBehindOneHeldFetch(Duration.ofSeconds(10));
 
-        CompletableFuture<Void> close = CompletableFuture.runAsync(core::close);
-        for (Replies.Read r : reads.subList(1, PAGES)) {
+        CompletableFuture<Void> close = CompletableFuture.runAsync(held.core()::close);
+        for (Replies.Read r : held.reads().subList(1, PAGES)) {
             assertThat(r.await()).isEqualTo(dev.ondemandd.fetchers.FetchException.EIO);
         }
         source.gate.release();
         close.get(10, TimeUnit.SECONDS);
-        assertThat(reads.get(0).await()).isZero();
-        assertThat(target.isClosed()).isTrue();
-        target.assertClean();
+        assertThat(held.reads().get(0).await()).isZero();
+        assertThat(held.target().isClosed()).isTrue();
+        held.target().assertClean();
     }
 }
