@@ -3,6 +3,7 @@ package dev.ondemandd.daemon.frontend.cachefiles;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.ondemandd.daemon.testing.OpenFiles;
 import dev.ondemandd.daemon.config.DaemonConfig;
 import dev.ondemandd.daemon.config.Sources;
 import dev.ondemandd.daemon.core.CoreListener;
@@ -12,7 +13,6 @@ import dev.ondemandd.protocol.cachefiles.sim.OpenResult;
 import dev.ondemandd.protocol.cachefiles.sim.ReadResult;
 import dev.ondemandd.protocol.cachefiles.sim.SimulatedCachefilesKernel;
 import dev.ondemandd.protocol.nativeio.Errno;
-import dev.ondemandd.protocol.nativeio.ErrnoException;
 import dev.ondemandd.protocol.nativeio.Posix;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -22,7 +22,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,50 +45,6 @@ class FdExhaustionTest {
     @TempDir
     Path dir;
 
-    private static long pid() {
-        return ProcessHandle.current().pid();
-    }
-
-    private static int openFds() throws IOException {
-        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
-            return (int) fds.count() - 1; // the listing's own fd
-        }
-    }
-
-    /** This process's fds whose link points under {@code dir}. */
-    private static int fdsInto(Path dir) throws IOException {
-        int n = 0;
-        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
-            for (Path fd : fds.toList()) {
-                try {
-                    if (Files.readSymbolicLink(fd).startsWith(dir)) {
-                        n++;
-                    }
-                } catch (IOException closed) {
-                    continue;
-                }
-            }
-        }
-        return n;
-    }
-
-    private static String softAndHardNofile() throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/self/limits"))) {
-            if (line.startsWith("Max open files")) {
-                String[] f = line.trim().split("\\s+");
-                return f[3] + ":" + f[4];
-            }
-        }
-        throw new IOException("no 'Max open files' in /proc/self/limits");
-    }
-
-    private static void prlimit(String nofile) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder("prlimit", "--pid", Long.toString(pid()), "--nofile=" + nofile)
-                .redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0).as("prlimit " + nofile + ": " + out).isTrue();
-    }
-
     @Test
     void openFailsCleanlyWhenFdsRunOutNothingLeaksAndServingResumesWhenTheyReturn() throws Exception {
         assumeTrue(Files.isExecutable(Path.of("/usr/bin/prlimit")), "needs prlimit (util-linux)");
@@ -100,7 +55,7 @@ class FdExhaustionTest {
                 .map(e -> ((dev.ondemandd.daemon.trace.TraceEvent.Open) e).cookie()).distinct().toList();
         Path root = Files.createDirectories(dir.resolve("cache"));
         SimulatedCachefilesKernel kernel = new SimulatedCachefilesKernel();
-        String limits = softAndHardNofile();
+        String limits = OpenFiles.limits();
         List<Integer> taken = new ArrayList<>();
         try (Sources sources = Sources.open(config)) {
             CachefilesService service = new CachefilesService(kernel,
@@ -114,8 +69,8 @@ class FdExhaustionTest {
 
                 // The daemon's fds: anonymous fds the kernel handed it, and the source files it reads.
                 long anonBefore = kernel.stats().fdsOpen();
-                int sourceFdsBefore = fdsInto(dir.resolve("blobs"));
-                prlimit((openFds() + HEADROOM) + ":" + limits.split(":")[1]);
+                int sourceFdsBefore = OpenFiles.into(List.of(dir.resolve("blobs")));
+                OpenFiles.limit((OpenFiles.count() + HEADROOM) + ":" + limits.split(":")[1]);
                 // Other threads of this JVM may close an fd between the taking and the OPEN: take again and retry.
                 OpenResult starved = null;
                 long openNanos = 0;
@@ -123,13 +78,7 @@ class FdExhaustionTest {
                     if (starved instanceof OpenResult.Opened opened) {
                         kernel.close(opened.object());
                     }
-                    try {
-                        while (true) {
-                            taken.add(Posix.open("/dev/null", Posix.O_RDONLY | Posix.O_CLOEXEC));
-                        }
-                    } catch (ErrnoException e) {
-                        assertThat(e.errno()).isEqualTo(Errno.EMFILE);
-                    }
+                    OpenFiles.takeEvery(taken);
                     long t0 = System.nanoTime();
                     starved = kernel.open(SampleData.VOLUME, cookies.get(1).getBytes(StandardCharsets.UTF_8), WAIT);
                     openNanos = System.nanoTime() - t0;
@@ -146,14 +95,14 @@ class FdExhaustionTest {
                     Posix.close(fd);
                 }
                 taken.clear();
-                prlimit(limits);
+                OpenFiles.limit(limits);
                 // An OPEN that won the race with another thread was withdrawn: its CLOSE closes its fd shortly.
                 long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
                 while (kernel.stats().fdsOpen() != anonBefore && System.nanoTime() < until) {
                     Thread.sleep(20);
                 }
                 assertThat(kernel.stats().fdsOpen()).as("no anonymous fd leaked").isEqualTo(anonBefore);
-                assertThat(fdsInto(dir.resolve("blobs"))).as("no source fd leaked").isEqualTo(sourceFdsBefore);
+                assertThat(OpenFiles.into(List.of(dir.resolve("blobs")))).as("no source fd leaked").isEqualTo(sourceFdsBefore);
 
                 OpenResult.Opened second = (OpenResult.Opened) kernel.open(SampleData.VOLUME,
                         cookies.get(1).getBytes(StandardCharsets.UTF_8), WAIT);
@@ -166,7 +115,7 @@ class FdExhaustionTest {
                 for (int fd : taken) {
                     Posix.close(fd);
                 }
-                prlimit(limits);
+                OpenFiles.limit(limits);
                 service.close();
             }
         } finally {

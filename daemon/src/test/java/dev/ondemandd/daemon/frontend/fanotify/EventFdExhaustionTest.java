@@ -3,10 +3,9 @@ package dev.ondemandd.daemon.frontend.fanotify;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.ondemandd.daemon.testing.OpenFiles;
 import dev.ondemandd.daemon.core.CoreSettings;
 import dev.ondemandd.daemon.core.FetchPolicy;
-import dev.ondemandd.protocol.nativeio.Errno;
-import dev.ondemandd.protocol.nativeio.ErrnoException;
 import dev.ondemandd.protocol.nativeio.Posix;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -24,7 +23,6 @@ import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -53,58 +51,6 @@ class EventFdExhaustionTest {
 
     @TempDir
     Path dir;
-
-    private static int openFds() throws IOException {
-        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
-            return (int) fds.count() - 1;
-        }
-    }
-
-    /** This process's fds whose link points under one of {@code dirs}. */
-    private static int fdsInto(List<Path> dirs) throws IOException {
-        int n = 0;
-        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
-            for (Path fd : fds.toList()) {
-                try {
-                    Path target = Files.readSymbolicLink(fd);
-                    if (dirs.stream().anyMatch(target::startsWith)) {
-                        n++;
-                    }
-                } catch (IOException closed) {
-                    continue;
-                }
-            }
-        }
-        return n;
-    }
-
-    private static String nofile() throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/self/limits"))) {
-            if (line.startsWith("Max open files")) {
-                String[] f = line.trim().split("\\s+");
-                return f[3] + ":" + f[4];
-            }
-        }
-        throw new IOException("no 'Max open files' in /proc/self/limits");
-    }
-
-    private static void prlimit(String nofile) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder("prlimit", "--pid", Long.toString(ProcessHandle.current().pid()),
-                "--nofile=" + nofile).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0).as("prlimit " + nofile + ": " + out).isTrue();
-    }
-
-    /** Opens fds on /dev/null until this process has none left. */
-    private static void takeEveryFd(List<Integer> taken) {
-        try {
-            while (true) {
-                taken.add(Posix.open("/dev/null", Posix.O_RDONLY | Posix.O_CLOEXEC));
-            }
-        } catch (ErrnoException e) {
-            assertThat(e.errno()).isEqualTo(Errno.EMFILE);
-        }
-    }
 
     @Test
     void eventsWhoseFdCannotBeMadeAreDeniedByTheKernelAtOnceNothingLeaksAndServingResumes() throws Exception {
@@ -136,7 +82,7 @@ class EventFdExhaustionTest {
         Level levelBefore = frontendLog.getLevel();
         frontendLog.setLevel(Level.INFO);   // other tests in this JVM may have raised the root logger's level
         frontendLog.addHandler(capture);
-        String limits = nofile();
+        String limits = OpenFiles.limits();
         List<Integer> taken = new ArrayList<>();
         List<Path> ours = List.of(dir, image.meta().getParent(), image.blobs().get(0).getParent());
         // No fill-ahead and no prefetch (as the daemon runs it: the frontend widens, the core fetches what it is
@@ -146,7 +92,7 @@ class EventFdExhaustionTest {
                 FanotifySettings.defaults().withFillAhead(0)).mountAll(specs)) {
             // the event path warm: every class it loads is loaded before the fds are gone
             assertThat(TestImages.sha256(mnt.resolve("small.txt"))).isEqualTo(image.sha256().get("small.txt"));
-            int fdsBefore = fdsInto(ours);
+            int fdsBefore = OpenFiles.into(ours);
             List<Process> readers = new ArrayList<>();
             for (int i = 1; i <= READERS; i++) {
                 readers.add(new ProcessBuilder("bash", "-c", "exec 3<\"$1\" || exit 9; read -r go;"
@@ -158,10 +104,10 @@ class EventFdExhaustionTest {
             Map<Integer, String> starved = new LinkedHashMap<>();
             long slowestMillis = 0;
             try {
-                prlimit((openFds() + HEADROOM) + ":" + limits.split(":")[1]);
+                OpenFiles.limit((OpenFiles.count() + HEADROOM) + ":" + limits.split(":")[1]);
                 for (int i = 0; i < readers.size(); i++) {
                     // Another thread may have closed an fd since: take again right before each read.
-                    takeEveryFd(taken);
+                    OpenFiles.takeEvery(taken);
                     Process reader = readers.get(i);
                     long t0 = System.nanoTime();
                     OutputStream go = reader.getOutputStream();
@@ -180,7 +126,7 @@ class EventFdExhaustionTest {
                     Posix.close(fd);
                 }
                 taken.clear();
-                prlimit(limits);
+                OpenFiles.limit(limits);
             }
             for (Process reader : readers) {
                 reader.getOutputStream().close();
@@ -214,10 +160,10 @@ class EventFdExhaustionTest {
             }
             assertThat(records.stream().map(LogRecord::getMessage)).anyMatch(m -> m.contains("get fds again"));
             long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (fdsInto(ours) != fdsBefore && System.nanoTime() < until) {
+            while (OpenFiles.into(ours) != fdsBefore && System.nanoTime() < until) {
                 Thread.sleep(50);
             }
-            assertThat(fdsInto(ours)).as("fds into the cache, mount and images: none leaked").isEqualTo(fdsBefore);
+            assertThat(OpenFiles.into(ours)).as("fds into the cache, mount and images: none leaked").isEqualTo(fdsBefore);
         } finally {
             frontendLog.removeHandler(capture);
             frontendLog.setLevel(levelBefore);
