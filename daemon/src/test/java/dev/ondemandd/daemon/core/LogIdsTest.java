@@ -3,14 +3,10 @@ package dev.ondemandd.daemon.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.ondemandd.daemon.testing.LogCapture;
 import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Semaphore;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -18,23 +14,7 @@ import org.junit.jupiter.api.Test;
 /** Every log line about an object names it one way: the frontend's id, the core's #id and the key. */
 class LogIdsTest {
 
-    private static final String[] LOGGERS = {Core.class.getName(), ReadTask.class.getName()};
-
-    private final List<String> lines = new CopyOnWriteArrayList<>();
-    private final Handler capture = new Handler() {
-        @Override
-        public void publish(LogRecord record) {
-            lines.add(record.getMessage());
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-        }
-    };
+    private LogCapture log;
 
     /** A cache file in nothing, named as the cachefiles frontend names its objects. */
     private static final class Labelled implements CacheTarget {
@@ -61,16 +41,12 @@ class LogIdsTest {
 
     @BeforeEach
     void listen() {
-        for (String name : LOGGERS) {
-            Logger.getLogger(name).addHandler(capture);
-        }
+        log = LogCapture.of(Core.class, ReadTask.class);
     }
 
     @AfterEach
     void stopListening() {
-        for (String name : LOGGERS) {
-            Logger.getLogger(name).removeHandler(capture);
-        }
+        log.close();
     }
 
     @Test
@@ -95,13 +71,13 @@ class LogIdsTest {
             Replies.Read read = new Replies.Read();
             handle.read(0, CoreSettings.PAGE_SIZE, read);
             assertThat(read.await()).isEqualTo(dev.ondemandd.fetchers.FetchException.EIO);
-            await().atMost(Duration.ofSeconds(10)).until(() -> lines.stream().anyMatch(l -> l.startsWith(
+            await().atMost(Duration.ofSeconds(10)).until(() -> log.messages().stream().anyMatch(l -> l.startsWith(
                     "READ object_id 7 #" + handle.id() + " erofs,img/img 0+4096 passed its deadline")));
 
             Replies.Open missing = new Replies.Open();
             core.open(ObjectKey.of("erofs,img", "missing"), new Labelled(8), missing);
             assertThat(missing.awaitErrno()).isEqualTo(2);
-            await().atMost(Duration.ofSeconds(10)).until(() -> lines.stream().anyMatch(l -> l.startsWith(
+            await().atMost(Duration.ofSeconds(10)).until(() -> log.messages().stream().anyMatch(l -> l.startsWith(
                     "OPEN object_id 8 erofs,img/missing failed (errno 2)")));
             source.gate.release(100);
             handle.close();

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.ondemandd.daemon.cache.CacheSpace;
 import dev.ondemandd.daemon.core.CoreSettings;
+import dev.ondemandd.daemon.testing.LogCapture;
 import dev.ondemandd.protocol.nativeio.FanotifyGroup;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -13,13 +14,10 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -121,24 +119,7 @@ class CacheFullEndToEndTest {
         run("truncate", "-s", "96M", fsImage.toString());
         run("mkfs.ext4", "-q", "-F", "-m", "0", fsImage.toString());
         run("mount", "-o", "loop", fsImage.toString(), fs.toString());
-        List<LogRecord> records = new CopyOnWriteArrayList<>();
-        Handler capture = new Handler() {
-            @Override
-            public void publish(LogRecord r) {
-                records.add(r);
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        Logger spaceLog = Logger.getLogger(CacheSpace.class.getName());
-        spaceLog.addHandler(capture);
-        try {
+        try (LogCapture log = LogCapture.of(CacheSpace.class)) {
             Path ballast = fs.resolve("ballast");
             long usable = Files.getFileStore(fs).getUsableSpace();
             run("fallocate", "-l", Long.toString(usable - ROOM), ballast.toString());
@@ -163,7 +144,7 @@ class CacheFullEndToEndTest {
                         + " EIO, %d events denied, %d bytes filled%n", ROOM / MIB,
                         Files.size(image.blobs().get(0)) / MIB, failed, full.size(),
                         served.server.stats().denied(), served.fetchedBytes.sum());
-                List<LogRecord> errors = records.stream().filter(r -> r.getLevel() == Level.SEVERE).toList();
+                List<LogRecord> errors = log.at(Level.SEVERE).toList();
                 assertThat(errors).as("one line per episode").hasSize(1);
                 assertThat(errors.get(0).getMessage()).contains("is full (ENOSPC)").contains("free space");
 
@@ -173,10 +154,8 @@ class CacheFullEndToEndTest {
             // Unmounted and unmarked: the cache file can be read without raising events.
             assertThat(wrongPagesInCache(fs.resolve("cache"), image.blobs().get(0))).as("cache pages").isEmpty();
             assertThat(after).as("every file right once space returned").isEqualTo(image.sha256());
-            assertThat(records.stream().filter(r -> r.getLevel() == Level.INFO)
-                    .map(LogRecord::getMessage)).anyMatch(m -> m.contains("has room again"));
+            assertThat(log.at(Level.INFO).map(LogRecord::getMessage)).anyMatch(m -> m.contains("has room again"));
         } finally {
-            spaceLog.removeHandler(capture);
             run("umount", fs.toString());
         }
     }

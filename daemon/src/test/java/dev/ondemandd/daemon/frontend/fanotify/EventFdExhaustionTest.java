@@ -3,6 +3,7 @@ package dev.ondemandd.daemon.frontend.fanotify;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.ondemandd.daemon.testing.LogCapture;
 import dev.ondemandd.daemon.testing.OpenFiles;
 import dev.ondemandd.daemon.core.CoreSettings;
 import dev.ondemandd.daemon.core.FetchPolicy;
@@ -17,12 +18,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Handler;
 import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -63,31 +60,13 @@ class EventFdExhaustionTest {
                 "the large image has big.bin and small.txt");
         Path big = mnt.resolve("big.bin");
         Path out = Files.createDirectories(dir.resolve("out"));
-        List<LogRecord> records = new CopyOnWriteArrayList<>();
-        Handler capture = new Handler() {
-            @Override
-            public void publish(LogRecord r) {
-                records.add(r);
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        Logger frontendLog = Logger.getLogger(FanotifyFrontend.class.getName());
-        Level levelBefore = frontendLog.getLevel();
-        frontendLog.setLevel(Level.INFO);   // other tests in this JVM may have raised the root logger's level
-        frontendLog.addHandler(capture);
         String limits = OpenFiles.limits();
         List<Integer> taken = new ArrayList<>();
         List<Path> ours = List.of(dir, image.meta().getParent(), image.blobs().get(0).getParent());
         // No fill-ahead and no prefetch (as the daemon runs it: the frontend widens, the core fetches what it is
         // asked): either would complete the blob, which is then unmarked, and its events would end.
-        try (Served served = new Served(specs, dir.resolve("cache"), CoreSettings.defaults()
+        try (LogCapture log = LogCapture.of(FanotifyFrontend.class);
+                Served served = new Served(specs, dir.resolve("cache"), CoreSettings.defaults()
                 .withFetch(FanotifySettings.coreFetch(FetchPolicy.defaults())).withReadDeadline(Duration.ofSeconds(10)),
                 FanotifySettings.defaults().withFillAhead(0)).mountAll(specs)) {
             // the event path warm: every class it loads is loaded before the fds are gone
@@ -143,8 +122,8 @@ class EventFdExhaustionTest {
                             || v.contains("Operation not permitted"));
             assertThat(refused).as("events the kernel denied for want of an fd").isPositive();
             assertThat(starved.values()).as("a reader whose event was refused").anyMatch(v -> !v.equals("read"));
-            assertThat(records.stream().filter(r -> r.getLevel() == Level.SEVERE)
-                    .filter(r -> r.getMessage().contains("no fd for an event"))).as("one ERROR line").hasSize(1);
+            assertThat(log.at(Level.SEVERE).filter(r -> r.getMessage().contains("no fd for an event")))
+                    .as("one ERROR line").hasSize(1);
 
             TestImages.assertTreeMatches(mnt, image.sha256());
             // the ranges read while starved hold the bytes of the file, now verified whole
@@ -158,15 +137,13 @@ class EventFdExhaustionTest {
                     }
                 }
             }
-            assertThat(records.stream().map(LogRecord::getMessage)).anyMatch(m -> m.contains("get fds again"));
+            assertThat(log.messages()).anyMatch(m -> m.contains("get fds again"));
             long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
             while (OpenFiles.into(ours) != fdsBefore && System.nanoTime() < until) {
                 Thread.sleep(50);
             }
             assertThat(OpenFiles.into(ours)).as("fds into the cache, mount and images: none leaked").isEqualTo(fdsBefore);
         } finally {
-            frontendLog.removeHandler(capture);
-            frontendLog.setLevel(levelBefore);
             for (int fd : taken) {
                 Posix.close(fd);
             }
