@@ -46,7 +46,7 @@ echo 3 >/proc/sys/kernel/printk
 echo "@@KERNEL $(uname -r)"
 echo "kernel $(uname -r); images $IMAGES; jar $JAR; $ROUNDS rounds each; ${DELAY} s per GET"
 
-. "$HERE/checks.sh"   # check, since, alive
+. "$HERE/checks.sh"   # check, since, alive, elapsed, plus, larger, mean, dump, finish
 T0=$(date +%s.%N)
 bound() {   # an active cache is bound (fscache lists it with state A)
     grep -Eq ' A [^ ]+$' /proc/fs/netfs/caches 2>/dev/null
@@ -209,6 +209,16 @@ await_successor() {   # await_successor OLD-PID — sets new and ready: the hold
     done
     echo "no new daemon was ready within $READER_TIMEOUT s of the signal"; tail -5 "$HLOG"; return 1
 }
+# count_round PREFIX BLOCKED RESTART — one more passed round of a part (FO kill, HO hand-over) in its
+# PREFIX_PASSED, _BLOCKED, _BYTES (the whole tree verified), _RESTART_SUM and _RESTART_MAX
+count_round() {
+    local v
+    v="$1_PASSED"; printf -v "$v" %s $(( ${!v} + 1 ))
+    v="$1_BLOCKED"; printf -v "$v" %s $(( ${!v} + $2 ))
+    v="$1_BYTES"; printf -v "$v" %s $(( ${!v} + TREE_BYTES ))
+    v="$1_RESTART_SUM"; printf -v "$v" %s "$(plus "${!v}" "$3")"
+    v="$1_RESTART_MAX"; printf -v "$v" %s "$(larger "${!v}" "$3")"
+}
 FO_RESTART_MAX=0; FO_RESTART_SUM=0; FO_DONE_MAX=0; FO_BLOCKED=0; FO_BYTES=0; FO_PASSED=0; FO_REOPENS=0
 failover_round() {
     local r="$1" name="a$1"
@@ -235,13 +245,11 @@ failover_round() {
     grep -q 'wrote restore' "$W/round.log" || { echo "the new daemon did not write restore"; return 1; }
     local reopens; reopens=$(grep ' OPEN object_id ' "$W/round.log" | grep -cE " erofs,$name(-small)?/")
     umount_pair "$name" || return 1
-    local restart; restart=$(awk -v a="$tk" -v b="$ready" 'BEGIN { printf "%.2f", b - a }')
-    local done; done=$(awk -v a="$tk" -v b="$done_at" 'BEGIN { printf "%.2f", b - a }')
-    FO_PASSED=$((FO_PASSED + 1)); FO_BLOCKED=$((FO_BLOCKED + blocked)); FO_BYTES=$((FO_BYTES + TREE_BYTES))
+    local restart; restart=$(elapsed "$tk" "$ready")
+    local done; done=$(elapsed "$tk" "$done_at")
+    count_round FO "$blocked" "$restart"
     FO_REOPENS=$((FO_REOPENS + reopens))
-    FO_RESTART_SUM=$(awk -v a="$FO_RESTART_SUM" -v b="$restart" 'BEGIN { print a + b }')
-    FO_RESTART_MAX=$(awk -v a="$FO_RESTART_MAX" -v b="$restart" 'BEGIN { print (b > a ? b : a) }')
-    FO_DONE_MAX=$(awk -v a="$FO_DONE_MAX" -v b="$done" 'BEGIN { print (b > a ? b : a) }')
+    FO_DONE_MAX=$(larger "$FO_DONE_MAX" "$done")
     echo "round $r: $blocked of $(readers) readers blocked at SIGKILL of $old; daemon $new READY ${restart} s later" \
         "(restore, $reopens OPENs re-sent for the round's objects); all readers right ${done} s after the kill," \
         "$TREE_BYTES bytes verified"
@@ -250,7 +258,7 @@ failover_rounds() {
     [ "$FO_PASSED" -eq "$ROUNDS" ] || { echo "$FO_PASSED of $ROUNDS rounds passed"; return 1; }
     [ "$FO_BLOCKED" -gt 0 ] || { echo "no reader was ever blocked at a kill: the test did not test"; return 1; }
     echo "$ROUNDS rounds, $FO_BLOCKED readers blocked at the kills, none saw an error; $FO_BYTES bytes verified;" \
-        "restart (SIGKILL to READY) mean $(awk -v s="$FO_RESTART_SUM" -v n="$ROUNDS" 'BEGIN { printf "%.1f", s / n }') s," \
+        "restart (SIGKILL to READY) mean $(mean "$FO_RESTART_SUM" "$ROUNDS") s," \
         "max $FO_RESTART_MAX s; readers done at most $FO_DONE_MAX s after a kill; $FO_REOPENS OPENs re-sent"
 }
 stop_holder() {
@@ -297,7 +305,7 @@ noholder_round() {
     kill -KILL "$DPID"
     wait "$DPID" 2>/dev/null
     # reaped only after the kernel closed its fds (exit_files comes before exit_notify): the JVM's teardown
-    local gone; gone=$(awk -v a="$tk" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f", b - a }')
+    local gone; gone=$(elapsed "$tk" "$EPOCHREALTIME" 3)
     wait_readers 120 || { echo "readers HANG after SIGKILL: $(running_readers | tr '\n' ' ')"; return 1; }
     local wrong; wrong=$(wrong_bytes)
     [ -z "$wrong" ] || { echo "WRONG bytes read by: $wrong"; return 1; }
@@ -305,8 +313,8 @@ noholder_round() {
     [ -n "$blocked" ] || { echo "every reader had finished before the kill: the round tested nothing"; return 1; }
     local id max=0 errors=0 completed=0 eio=0 enobufs=0
     for id in $blocked; do
-        local lat; lat=$(awk -v a="$tk" -v b="$(cat "$R/$id.end")" 'BEGIN { printf "%.3f", b - a }')
-        max=$(awk -v a="$max" -v b="$lat" 'BEGIN { print (b > a ? b : a) }')
+        local lat; lat=$(elapsed "$tk" "$(cat "$R/$id.end")" 3)
+        max=$(larger "$max" "$lat")
         if [ "$(cat "$R/$id.rc")" = 0 ]; then completed=$((completed + 1)); continue; fi
         grep -Eq "$FAILED_READ" "$R/$id.out" || { echo "reader $id failed without EIO/ENOBUFS: $(head -2 "$R/$id.out")"; return 1; }
         errors=$((errors + 1))
@@ -320,8 +328,8 @@ noholder_round() {
         || { echo "a blocked reader took $max s to return after SIGKILL (limit $BLOCKED_ERROR_LIMIT s)"; return 1; }
     NH_PASSED=$((NH_PASSED + 1)); NH_BLOCKED=$((NH_BLOCKED + n)); NH_ERRORS=$((NH_ERRORS + errors))
     NH_COMPLETED=$((NH_COMPLETED + completed)); NH_EIO=$((NH_EIO + eio)); NH_ENOBUFS=$((NH_ENOBUFS + enobufs))
-    NH_MAX=$(awk -v a="$NH_MAX" -v b="$max" 'BEGIN { print (b > a ? b : a) }')
-    NH_GONE_MAX=$(awk -v a="$NH_GONE_MAX" -v b="$gone" 'BEGIN { print (b > a ? b : a) }')
+    NH_MAX=$(larger "$NH_MAX" "$max")
+    NH_GONE_MAX=$(larger "$NH_GONE_MAX" "$gone")
     echo "round $r: $n of $(readers) readers blocked at SIGKILL: $errors failed (EIO $eio, ENOBUFS $enobufs)," \
         "$completed finished right, the last ${max} s after the kill (the process was reaped ${gone} s after it)$( [ "$r" -gt 1 ] && echo "; round $((r - 1))'s images right after a remount")"
 }
@@ -424,15 +432,13 @@ handover_round() {
     local reads opens
     reads=$(sed -n 's/.*stop mode: hand-over ([^)]*): \([0-9]*\) READ(s) and \([0-9]*\) OPEN.*/\1/p' <<<"$stopline")
     opens=$(sed -n 's/.*stop mode: hand-over ([^)]*): \([0-9]*\) READ(s) and \([0-9]*\) OPEN.*/\2/p' <<<"$stopline")
-    local stopped; stopped=$(awk -v a="$tk" -v b="$(exited_at "$old")" 'BEGIN { printf "%.2f", b - a }')
+    local stopped; stopped=$(elapsed "$tk" "$(exited_at "$old")")
     await_control >/dev/null || return 1
     umount_runtime_pair "$name" || return 1
-    local restart; restart=$(awk -v a="$tk" -v b="$ready" 'BEGIN { printf "%.2f", b - a }')
-    HO_PASSED=$((HO_PASSED + 1)); HO_BLOCKED=$((HO_BLOCKED + blocked)); HO_BYTES=$((HO_BYTES + TREE_BYTES))
+    local restart; restart=$(elapsed "$tk" "$ready")
+    count_round HO "$blocked" "$restart"
     HO_LEFT=$((HO_LEFT + ${reads:-0}))
-    HO_RESTART_SUM=$(awk -v a="$HO_RESTART_SUM" -v b="$restart" 'BEGIN { print a + b }')
-    HO_RESTART_MAX=$(awk -v a="$HO_RESTART_MAX" -v b="$restart" 'BEGIN { print (b > a ? b : a) }')
-    HO_STOP_MAX=$(awk -v a="$HO_STOP_MAX" -v b="$stopped" 'BEGIN { print (b > a ? b : a) }')
+    HO_STOP_MAX=$(larger "$HO_STOP_MAX" "$stopped")
     echo "round $r: $blocked of $(readers) readers blocked at SIGTERM of $old; it exited 0 ${stopped} s later" \
         "leaving $reads READ(s) and $opens OPEN(s); daemon $new READY ${restart} s after SIGTERM, took the runtime" \
         "mount back and wrote restore; all readers right, $TREE_BYTES bytes verified"
@@ -443,7 +449,7 @@ handover_rounds() {
     [ "$HO_LEFT" -gt 0 ] || { echo "no daemon ever left a READ to its successor: the hand-over was never tested"; return 1; }
     echo "$HO_ROUNDS rounds, $HO_BLOCKED readers blocked at SIGTERM, none saw an error; $HO_LEFT READs left to" \
         "successors; $HO_BYTES bytes verified; SIGTERM to exit max $HO_STOP_MAX s; SIGTERM to READY mean" \
-        "$(awk -v s="$HO_RESTART_SUM" -v n="$HO_ROUNDS" 'BEGIN { printf "%.1f", s / n }') s, max $HO_RESTART_MAX s"
+        "$(mean "$HO_RESTART_SUM" "$HO_ROUNDS") s, max $HO_RESTART_MAX s"
 }
 TH=$(date +%s.%N)
 if part handover; then
@@ -516,18 +522,12 @@ if part supervise; then
 fi
 
 kill -USR1 "$SERVER" 2>/dev/null; sleep 0.2; kill "$SERVER" 2>/dev/null
-dump() {   # dump NAME FILE — a log out through the console, gzip+base64
-    [ -f "$2" ] || return 0
-    echo "@@LOG-BEGIN $1"; gzip -9c "$2" | base64 -w 76; echo "@@LOG-END $1"
-}
-dump holder "$W/holder.log"
-dump daemon-holder "$W/daemon-holder.log"
-dump handover-holder "$HW/holder.log"
-dump daemon-handover "$HW/daemon.log"
-dump supervise "$SLOG"
-dump daemon-noholder "$NLOG"
-dump daemon-warmup "$W/daemon-warmup.log"
-dump slow-server "$W/slow-server.log"
-dmesg >"$W/dmesg.log"; dump kernel "$W/dmesg.log"
-echo "total $(since "$T0") s in the guest; $FAILED checks failed"
-[ "$FAILED" -eq 0 ]
+dump LOG holder "$W/holder.log"
+dump LOG daemon-holder "$W/daemon-holder.log"
+dump LOG handover-holder "$HW/holder.log"
+dump LOG daemon-handover "$HW/daemon.log"
+dump LOG supervise "$SLOG"
+dump LOG daemon-noholder "$NLOG"
+dump LOG daemon-warmup "$W/daemon-warmup.log"
+dump LOG slow-server "$W/slow-server.log"
+finish
