@@ -45,6 +45,24 @@ public final class OpenFiles {
     }
 
     /**
+     * {@link #into} once it holds still (the same count twice, 200 ms apart; 5 s at most), so that an fd the
+     * daemon is about to close (an event's fd right after its answer) is not taken for one it keeps.
+     */
+    public static int settledInto(List<Path> dirs) throws IOException, InterruptedException {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        int last = into(dirs);
+        while (System.nanoTime() < until) {
+            Thread.sleep(200);
+            int now = into(dirs);
+            if (now == last) {
+                return now;
+            }
+            last = now;
+        }
+        return last;
+    }
+
+    /**
      * Opens fds on /dev/null into {@code taken} until this process has none left (EMFILE). A failed open first
      * loads the error path's classes: run from target/classes, a class loaded while no fd is left cannot be read
      * (NoClassDefFoundError; from the daemon's jar, which stays open, it could). Called again while every fd is

@@ -71,7 +71,7 @@ class EventFdExhaustionTest {
                 FanotifySettings.defaults().withFillAhead(0)).mountAll(specs)) {
             // the event path warm: every class it loads is loaded before the fds are gone
             assertThat(TestImages.sha256(mnt.resolve("small.txt"))).isEqualTo(image.sha256().get("small.txt"));
-            int fdsBefore = OpenFiles.into(ours);
+            int fdsBefore = OpenFiles.settledInto(ours);
             List<Process> readers = new ArrayList<>();
             for (int i = 1; i <= READERS; i++) {
                 readers.add(new ProcessBuilder("bash", "-c", "exec 3<\"$1\" || exit 9; read -r go;"
@@ -139,10 +139,12 @@ class EventFdExhaustionTest {
             }
             assertThat(log.messages()).anyMatch(m -> m.contains("get fds again"));
             long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (OpenFiles.into(ours) != fdsBefore && System.nanoTime() < until) {
+            while (OpenFiles.into(ours) > fdsBefore && System.nanoTime() < until) {
                 Thread.sleep(50);
             }
-            assertThat(OpenFiles.into(ours)).as("fds into the cache, mount and images: none leaked").isEqualTo(fdsBefore);
+            // fewer is no leak: an fd counted before may be closed since (an idle source's, seen once in CI)
+            assertThat(OpenFiles.into(ours)).as("fds into the cache, mount and images: none leaked")
+                    .isLessThanOrEqualTo(fdsBefore);
         } finally {
             for (int fd : taken) {
                 Posix.close(fd);
