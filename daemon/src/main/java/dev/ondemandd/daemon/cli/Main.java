@@ -1,5 +1,6 @@
 package dev.ondemandd.daemon.cli;
 
+import dev.ondemandd.daemon.control.DrainCli;
 import dev.ondemandd.daemon.control.ReloadCli;
 import dev.ondemandd.daemon.control.StatusCommand;
 import java.util.List;
@@ -27,7 +28,8 @@ public final class Main implements Callable<Integer> {
 
     /** The subcommands, added by {@link #execute} (not in {@code @Command}: see there). */
     static final List<Class<?>> SUBCOMMANDS = List.of(RunCommand.class, MountCommand.class, UmountCommand.class,
-            ReplayCommand.class, DemoCommand.class, StatusCommand.class, ReloadCli.class, SuperviseCommand.class);
+            ReplayCommand.class, DemoCommand.class, StatusCommand.class, ReloadCli.class, DrainCli.class,
+            SuperviseCommand.class);
 
     @Spec
     CommandSpec spec;

@@ -14,10 +14,10 @@ import org.newsclub.net.unix.AFUNIXDatagramSocket;
 import org.newsclub.net.unix.AFUNIXSocketAddress;
 
 /** A real AF_UNIX datagram socket standing where systemd's notify socket would: receives what we send. */
-final class FakeSystemd implements AutoCloseable {
+public final class FakeSystemd implements AutoCloseable {
 
     /** One datagram: its text and the fds that came with it (SCM_RIGHTS), owned by the receiver. */
-    record Notification(String text, FileDescriptor[] fds) {
+    public record Notification(String text, FileDescriptor[] fds) {
     }
 
     private final AFUNIXDatagramSocket socket;
@@ -31,7 +31,7 @@ final class FakeSystemd implements AutoCloseable {
     }
 
     /** Bound to a file in a fresh temp directory. */
-    static FakeSystemd onPath() throws IOException {
+    public static FakeSystemd onPath() throws IOException {
         Path dir = Files.createTempDirectory("fake-systemd");
         Path path = dir.resolve("notify");
         AFUNIXDatagramSocket socket = AFUNIXDatagramSocket.newInstance();
@@ -54,7 +54,7 @@ final class FakeSystemd implements AutoCloseable {
     }
 
     /** $NOTIFY_SOCKET as systemd would set it. */
-    String notifySocket() {
+    public String notifySocket() {
         return notifySocket;
     }
 
@@ -62,7 +62,7 @@ final class FakeSystemd implements AutoCloseable {
         return Map.of(SystemdNotifier.NOTIFY_SOCKET, notifySocket);
     }
 
-    Notification receive() throws IOException {
+    public Notification receive() throws IOException {
         byte[] buf = new byte[4096];
         DatagramPacket packet = new DatagramPacket(buf, buf.length);
         socket.receive(packet);
@@ -73,7 +73,7 @@ final class FakeSystemd implements AutoCloseable {
     }
 
     /** True when no datagram arrives within {@code millis}. */
-    boolean silentFor(int millis) throws IOException {
+    public boolean silentFor(int millis) throws IOException {
         int before = socket.getSoTimeout();
         socket.setSoTimeout(millis);
         try {
