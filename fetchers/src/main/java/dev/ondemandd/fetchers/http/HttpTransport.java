@@ -52,14 +52,21 @@ public final class HttpTransport implements AutoCloseable {
 
     private static final AtomicInteger INSTANCES = new AtomicInteger();
 
-    private final HttpClient client;
+    /**
+     * Built on the first request, not with the transport: building it sets up the JDK's default TLS context (key
+     * stores, providers), ~120 ms of a daemon's start-up that serves local or NFS images only — it came before READY.
+     */
+    private final HttpClient.Builder builder;
+    private HttpClient client;
+    private boolean closed;
     private final ExecutorService executor;
     private final Duration requestTimeout;
     private final Semaphore permits;
     private final int maxConcurrency;
 
-    private HttpTransport(HttpClient client, ExecutorService executor, Duration requestTimeout, int maxConcurrency) {
-        this.client = client;
+    private HttpTransport(HttpClient.Builder builder, ExecutorService executor, Duration requestTimeout,
+            int maxConcurrency) {
+        this.builder = builder;
         this.executor = executor;
         this.requestTimeout = requestTimeout;
         this.maxConcurrency = maxConcurrency;
@@ -84,7 +91,17 @@ public final class HttpTransport implements AutoCloseable {
             }
             builder.proxy(ProxySelector.of(new InetSocketAddress(p.getHost(), p.getPort())));
         }
-        return new HttpTransport(builder.build(), executor, options.requestTimeout(), options.maxConcurrency());
+        return new HttpTransport(builder, executor, options.requestTimeout(), options.maxConcurrency());
+    }
+
+    private synchronized HttpClient client() throws FetchException {
+        if (closed) {
+            throw new FetchException("the HTTP transport is closed", FetchException.EIO, false);
+        }
+        if (client == null) {
+            client = builder.build();
+        }
+        return client;
     }
 
     /** An SSL context that trusts exactly the certificates in a PEM file; host names are still verified. */
@@ -204,7 +221,8 @@ public final class HttpTransport implements AutoCloseable {
         // send() on a thread of our own, not sendAsync(): the JDK hops sendAsync's answer through the common
         // ForkJoinPool, so a caller running there (or a pool busy elsewhere) would wait for itself. Cancelling
         // interrupts send(), which cancels the exchange.
-        Future<HttpResponse<T>> future = executor.submit(() -> client.send(request, handler));
+        HttpClient http = client();
+        Future<HttpResponse<T>> future = executor.submit(() -> http.send(request, handler));
         String what = request.method() + " " + redact(request.uri());
         try {
             return future.get(requestTimeout.toNanos(), TimeUnit.NANOSECONDS);
@@ -303,7 +321,12 @@ public final class HttpTransport implements AutoCloseable {
 
     @Override
     public void close() {
-        client.close();
+        synchronized (this) {
+            closed = true;
+            if (client != null) {
+                client.close();
+            }
+        }
         executor.close();
     }
 }
