@@ -43,9 +43,7 @@ class CacheFullEndToEndTest {
 
     @BeforeAll
     static void needsRootPreContentEventsAndExt4() {
-        TestImages.assumePreContentEvents();
-        assumeTrue(Files.isExecutable(Path.of("/usr/sbin/mkfs.ext4")) || Files.isExecutable(Path.of("/sbin/mkfs.ext4")),
-                "needs mkfs.ext4 (e2fsprogs)");
+        TestImages.assumePreContentEventsAndMkfsExt4();
     }
 
     static void run(String... command) throws IOException, InterruptedException {

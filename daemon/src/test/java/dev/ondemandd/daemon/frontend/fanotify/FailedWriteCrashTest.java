@@ -1,7 +1,6 @@
 package dev.ondemandd.daemon.frontend.fanotify;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.ondemandd.daemon.core.CoreSettings;
 import java.nio.file.Files;
@@ -35,9 +34,7 @@ class FailedWriteCrashTest {
 
     @BeforeAll
     static void needsRootPreContentEventsAndExt4() {
-        TestImages.assumePreContentEvents();
-        assumeTrue(Files.isExecutable(Path.of("/usr/sbin/mkfs.ext4")) || Files.isExecutable(Path.of("/sbin/mkfs.ext4")),
-                "needs mkfs.ext4 (e2fsprogs)");
+        TestImages.assumePreContentEventsAndMkfsExt4();
     }
 
     @Test

@@ -125,6 +125,13 @@ final class TestImages {
         }
     }
 
+    /** {@link #assumePreContentEvents}, and mkfs.ext4 for the tests that put the cache on a small ext4 of their own. */
+    static void assumePreContentEventsAndMkfsExt4() {
+        assumePreContentEvents();
+        assumeTrue(Files.isExecutable(Path.of("/usr/sbin/mkfs.ext4")) || Files.isExecutable(Path.of("/sbin/mkfs.ext4")),
+                "needs mkfs.ext4 (e2fsprogs)");
+    }
+
     /** Every file of {@code sums} under {@code mnt} has its sha256. */
     static void assertTreeMatches(Path mnt, Map<String, String> sums) throws IOException {
         org.assertj.core.api.Assertions.assertThat(sums).isNotEmpty();
