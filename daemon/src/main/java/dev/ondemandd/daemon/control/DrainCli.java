@@ -8,7 +8,9 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -91,19 +93,14 @@ public final class DrainCli implements Callable<Integer> {
             err.println("ondemandd drain: " + e.getMessage());
             return 1;
         }
-        boolean exited = ProcessHandle.of(pid).map(p -> {
-            try {
-                p.onExit().get(timeoutSeconds, TimeUnit.SECONDS);
-                return true;
-            } catch (java.util.concurrent.TimeoutException e) {
-                return false;
-            } catch (java.util.concurrent.ExecutionException e) {
-                return true;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
-        }).orElse(true);
+        Optional<ProcessHandle> process = ProcessHandle.of(pid);
+        if (process.isEmpty()) {
+            out.println("ondemandd drain: drain requested; daemon " + pid + " is not visible from here (another pid"
+                    + " namespace?), so its exit is not waited for");
+            out.flush();
+            return 0;
+        }
+        boolean exited = exitsWithin(process.get(), timeoutSeconds);
         String seconds = String.format(Locale.ROOT, "%.1f", (System.nanoTime() - t0) / 1e9);
         if (!exited) {
             err.println("ondemandd drain: daemon " + pid + " still draining after " + seconds + " s (each READ ends"
@@ -114,6 +111,20 @@ public final class DrainCli implements Callable<Integer> {
                 + " (" + seconds + " s)");
         out.flush();
         return 0;
+    }
+
+    private static boolean exitsWithin(ProcessHandle daemon, int seconds) {
+        try {
+            daemon.onExit().get(seconds, TimeUnit.SECONDS);
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        } catch (ExecutionException e) {
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     /** The line to print when the unit is restarting (no drain), empty when the stop must drain. */
