@@ -88,7 +88,7 @@ final class Dispatcher {
             object.noteRead(task.start, task.end);
             if (object.policy().merge()) {
                 for (Fetch fetch : object.inflight) {
-                    if (fetch.covers(task.start, task.end)) {
+                    if (fetch.covers(task.start, task.end) && fetch.joinable()) {
                         if (!task.markStarted(fetch)) {
                             dropAnswered(task); // answered meanwhile (shutdown, deadline): nothing to carry
                             return Admission.JOINED;

@@ -68,6 +68,15 @@ final class Fetch {
         return true;
     }
 
+    /**
+     * Whether a READ it covers may ride on it: not once every READ it carried expired and was answered — it is
+     * being stopped (or is stuck in a read deaf to the interrupt) and can only end in EIO, which a READ arriving
+     * now with a deadline of its own must not inherit. Abandoned stays abandoned, as nothing else attaches to it.
+     */
+    synchronized boolean joinable() {
+        return phase != Phase.DONE && !abandonedLocked();
+    }
+
     /** A READ it carries passed its deadline: with none left waiting, a fetch still reading is interrupted. */
     synchronized void waiterExpired() {
         expired = true;

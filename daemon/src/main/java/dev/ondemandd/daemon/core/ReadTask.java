@@ -104,12 +104,19 @@ final class ReadTask {
             return false;
         }
         boolean wasStarted;
+        Fetch carrier;
         synchronized (this) {
             wasStarted = started;
+            carrier = fetch;
         }
         if (wasStarted) {
             // In flight means the kernel still waits: it stops counting now, before anyone sees the answer.
             core.dispatcher().answered();
+        }
+        if (outcome == ReadOutcome.TIMED_OUT && carrier != null) {
+            // Before the reply: a READ of this range that follows the EIO must find the fetch abandoned (when
+            // nobody else waits on it) and get a fetch of its own instead of riding on this one into EIO.
+            carrier.waiterExpired();
         }
         if (counted) {
             core.admitted(-weight());
@@ -150,7 +157,7 @@ final class ReadTask {
         return true;
     }
 
-    /** The deadline passed: fail the READ now; free its queue place, or let its fetch stop if nobody else waits. */
+    /** The deadline passed: fail the READ now; free its queue place, or (in answer) let its fetch stop if nobody else waits. */
     void expire() {
         if (!answer(ReadOutcome.TIMED_OUT, EIO)) {
             return;
@@ -158,11 +165,6 @@ final class ReadTask {
         LOG.log(Level.WARNING, "READ " + describe() + " passed its deadline; answered EIO");
         if (core.dispatcher().removeQueued(this)) {
             object.release();
-            return;
-        }
-        Fetch carrier = fetch;
-        if (carrier != null) {
-            carrier.waiterExpired();
         }
     }
 

@@ -162,6 +162,32 @@ class CoreTest {
     }
 
     @Test
+    void aReadOfARangeWhoseFetchWasAbandonedAtTheDeadlineGetsAFetchOfItsOwn() throws Exception {
+        byte[] content = random(8192, 21);
+        source.put("img", content);
+        Core core = core(small().withConcurrency(2).withReadDeadline(Duration.ofMillis(300)));
+        FakeTarget target = new FakeTarget(8192);
+        ObjectHandle handle = open(core, "img", target);
+        Semaphore held = new Semaphore(0);
+        source.gate = held;
+        source.stubborn = true;
+        Replies.Read expired = new Replies.Read();
+        handle.read(0, 4096, expired);
+        assertThat(expired.await()).isEqualTo(EIO);
+        // its fetch is still stuck in a read deaf to interrupts, carrying nobody; the source now answers at once
+        source.gate = null;
+
+        Replies.Read late = new Replies.Read();
+        handle.read(0, 4096, late);
+        assertThat(late.await()).as("a fetch of its own, not the abandoned one's EIO at its deadline").isZero();
+        assertThat(Arrays.copyOfRange(target.data, 0, 4096)).isEqualTo(Arrays.copyOfRange(content, 0, 4096));
+        held.release();
+        await().atMost(Duration.ofSeconds(5)).until(() -> core.stats().runningReads() == 0);
+        assertThat(source.fetches).containsExactly("img@0", "img@0");
+        target.assertClean();
+    }
+
+    @Test
     void theDeadlineInterruptsAFetchThatListensAndFreesItsSlot() throws Exception {
         source.put("img", random(8192, 8));
         Core core = core(small().withConcurrency(1).withReadDeadline(Duration.ofMillis(200)));
