@@ -44,4 +44,15 @@ class FanotifySettingsTest {
         assertThat(fromImage.unitFromImage()).isTrue();
         assertThat(fromImage.unitFor(64 * KIB)).isEqualTo(64 * KIB);
     }
+
+    @Test
+    void aMountsReadaheadIsTheUnitUpToTheCap() {
+        assertThat(FanotifySettings.defaults().readaheadKb()).isEqualTo(FanotifySettings.MOUNT_READAHEAD_CAP_KB);
+        assertThat(FanotifySettings.shapedBy(FetchPolicy.defaults().withUnit(64 * KIB), true).readaheadKb())
+                .isEqualTo(64);
+        assertThat(FanotifySettings.shapedBy(FetchPolicy.defaults().withUnit(4 * MIB), true).readaheadKb())
+                .as("larger batches build larger folios").isEqualTo(FanotifySettings.MOUNT_READAHEAD_CAP_KB);
+        assertThat(FanotifySettings.shapedBy(FetchPolicy.defaults().withUnit(4 * KIB), true).readaheadKb())
+                .isEqualTo(4);
+    }
 }
