@@ -299,6 +299,25 @@ class SimulatedCachefilesKernelTest {
         }
 
         @Test
+        void aHangIsReportedNoEarlierThanTheTimeoutAndTheLateAnswerHarmsNothing() throws Exception {
+            bind();
+            Opened o = open(IMAGE, 2L * PAGE);
+            long start = System.nanoTime();
+            assertThat(kernel.read(o.object(), 0, PAGE, SHORT)).isEqualTo(new ReadResult.Hung(SHORT));
+            assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(SHORT.toNanos());
+            ReadMessage late = (ReadMessage) next();
+            o.fd().write(pages(1, 7), 0);
+            o.fd().readComplete(late.msgId());
+            assertThat(kernel.stats().outstanding()).isZero();
+            Future<ReadResult> next = async(() -> kernel.read(o.object(), PAGE, PAGE, WAIT));
+            ReadMessage read = (ReadMessage) next();
+            o.fd().write(pages(1, 8), PAGE);
+            o.fd().readComplete(read.msgId());
+            assertThat(next.get(5, TimeUnit.SECONDS)).as("a wait after a hang is answered as usual")
+                    .isInstanceOf(ReadResult.Data.class);
+        }
+
+        @Test
         void readsAreCutAtTheObjectSize() throws Exception {
             bind();
             Opened o = open(IMAGE, PAGE + 100);
