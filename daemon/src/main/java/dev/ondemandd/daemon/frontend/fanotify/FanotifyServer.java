@@ -587,8 +587,9 @@ public final class FanotifyServer implements AutoCloseable {
     /**
      * Sets the new mount's readahead to the fill unit, up to {@link FanotifySettings#MOUNT_READAHEAD_CAP_KB}: each
      * readahead batch of the mount reads the blob once and so costs one event round trip (the unit is fetched
-     * whole either way, so the batches after a unit's first are answered at once). The mount's bdi is found as the one EROFS instance that appeared with it;
-     * when another EROFS mount raced ours that is ambiguous, and the kernel default stays.
+     * whole either way, so the batches after a unit's first are answered at once). The mount's bdi is found as
+     * the one EROFS instance that appeared with it; when another EROFS mount raced ours that is ambiguous, and the
+     * kernel default stays.
      */
     private void tuneReadahead(Set<String> before, Path target) {
         int kb = settings.readaheadKb();

@@ -95,8 +95,8 @@ public record FanotifySettings(int unitSize, int fillAhead, long maxMetaSize, Du
 
     /**
      * The settings the configuration's fetch policy asks for: its unit is the fill unit (and, up to the cap, the
-     * mounts' readahead), its read-ahead maximum the fill-ahead in units. With {@code unitConfigured} false the unit is
-     * only the fallback: each blob is filled in its image's chunk size.
+     * mounts' readahead), its read-ahead maximum the fill-ahead in units. With {@code unitConfigured} false the
+     * unit is only the fallback: each blob is filled in its image's chunk size.
      */
     public static FanotifySettings shapedBy(FetchPolicy policy, boolean unitConfigured) {
         int units = (int) Math.min(MAX_FILL_AHEAD, policy.readaheadMax() / policy.unit());
@@ -106,7 +106,7 @@ public record FanotifySettings(int unitSize, int fillAhead, long maxMetaSize, Du
 
     /** The readahead (KiB) a mount gets for a fill unit of {@code unit} bytes: the unit, at most the cap. */
     static int mountReadaheadKb(int unit) {
-        return Math.max(4, Math.min(MOUNT_READAHEAD_CAP_KB, unit / 1024));
+        return Math.min(MOUNT_READAHEAD_CAP_KB, unit / 1024);
     }
 
     /**
